@@ -1,0 +1,156 @@
+/**
+ * The recording format: the one contract between the trace engine (which writes it),
+ * the dev server (which streams it) and the components (which only read it).
+ *
+ * Conventions:
+ * - Every list of frames is ordered OUTERMOST FIRST (caller before callee), like a
+ *   Python traceback, whatever order the runtime printed them in.
+ * - Times are milliseconds of the program's own time since it started: time spent
+ *   inside the tracer or paused in the debugger is taken out.
+ * - Paths of the demo are repo-relative (`demos/async_loop.py`); other paths are as
+ *   the runtime gave them.
+ */
+import { z } from 'zod'
+
+export const SCHEMA_VERSION = 1
+
+export const LanguageSchema = z.enum(['python', 'javascript', 'rust'])
+export type Language = z.infer<typeof LanguageSchema>
+
+export const FrameSchema = z.object({
+  /** Function name as the runtime names it (`<module>`, `blow_up`, `blowUp`, `bar::{{closure}}`). */
+  function: z.string(),
+  /** File as the runtime gave it; the demo itself is repo-relative. */
+  file: z.string(),
+  line: z.number().int().nullable(),
+  /** 1-based column, where the runtime gives one. */
+  column: z.number().int().nullable(),
+  /** The source line (trimmed), where known. */
+  source: z.string().nullable(),
+  /** True for the demo's own code, false for runtime internals (asyncio, node:internal, std). */
+  isUser: z.boolean(),
+  /** V8's `async` marker: the frame was rebuilt from the promise chain, it is not on the thread's stack. */
+  isAsync: z.boolean(),
+})
+export type Frame = z.infer<typeof FrameSchema>
+
+export const OutputChunkSchema = z.object({
+  stream: z.enum(['stdout', 'stderr']),
+  /** Wall-clock ms since the process was started. */
+  atMs: z.number(),
+  text: z.string(),
+})
+export type OutputChunk = z.infer<typeof OutputChunkSchema>
+
+export const StepKindSchema = z.enum([
+  'call', // a function of ours was entered
+  'line', // a new line of ours is about to run
+  'await', // a coroutine / async function suspended at an await
+  'resume', // a suspended coroutine / async function was resumed
+  'return', // a function of ours returned
+  'raise', // an exception was raised (or thrown) in our code
+  'block', // our code called a blocking builtin (time.sleep): the thread waits with our frames on it
+  'idle', // the event loop waits for I/O or a timer: none of our coroutines is running
+  'timer', // a timer callback fired (JavaScript: a setTimeout callback of ours)
+])
+export type StepKind = z.infer<typeof StepKindSchema>
+
+export const AsyncChainSchema = z.object({
+  /** `Task-1` for an asyncio task; `V8 async stack` for JavaScript. */
+  label: z.string(),
+  /** True for the task that is running at this step. */
+  current: z.boolean(),
+  /** The logical chain, outermost first: foo → bar → blow_up (→ what blow_up awaits). */
+  frames: z.array(FrameSchema),
+  /** What the innermost frame is waiting on, in the runtime's words (`<Future pending>`, `await`). */
+  awaiting: z.string().nullable(),
+})
+export type AsyncChain = z.infer<typeof AsyncChainSchema>
+
+export const StepSchema = z.object({
+  index: z.number().int().nonnegative(),
+  kind: StepKindSchema,
+  /** Program time in ms (tracer / debugger time removed). */
+  atMs: z.number(),
+  /** Where the program is: repo-relative for the demo. */
+  file: z.string(),
+  line: z.number().int().nullable(),
+  /** The function the step is in (the innermost frame's name). */
+  function: z.string(),
+  /** Frames really on the thread's stack, outermost first; runtime internals kept, `isUser: false`. */
+  physicalStack: z.array(FrameSchema),
+  /** The logical async stacks; null where no async machinery is in play (sync code). */
+  asyncChains: z.array(AsyncChainSchema).nullable(),
+  /** Extra runtime detail (the exception at a raise, the value awaited …), in the runtime's words. */
+  detail: z.string().nullable(),
+})
+export type Step = z.infer<typeof StepSchema>
+
+export const TracebackSchema = z.object({
+  /** Exactly the text the runtime printed; only the demo's absolute path is rewritten. */
+  text: z.string(),
+  exception: z.object({ type: z.string(), message: z.string() }),
+  /** Parsed frames, outermost first, taken from the runtime's structured data and cross-checked with `text`. */
+  frames: z.array(FrameSchema),
+})
+export type Traceback = z.infer<typeof TracebackSchema>
+
+export const RuntimeInfoSchema = z.object({
+  /** `CPython`, `Node.js`, `rustc`. */
+  name: z.string(),
+  /** Exact version: `3.11.7`, `20.20.2`, `1.95.0`. */
+  version: z.string(),
+  /** The executable that ran (absolute path on the recording machine). */
+  executable: z.string(),
+})
+export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>
+
+export const RecordingSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  demo: z.object({
+    /** File name without extension: `async_loop`. */
+    name: z.string(),
+    /** Repo-relative path: `demos/async_loop.py`. */
+    file: z.string(),
+    language: LanguageSchema,
+    source: z.string(),
+  }),
+  runtime: RuntimeInfoSchema,
+  /** The plain command a user would type, repo-relative (`python3 demos/async_loop.py`). */
+  command: z.array(z.string()),
+  recordedAt: z.string(),
+  run: z.object({
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    wallTimeMs: z.number(),
+    timedOut: z.boolean(),
+    truncated: z.boolean(),
+    output: z.array(OutputChunkSchema),
+  }),
+  /** Null when the program ended without an uncaught error. */
+  traceback: TracebackSchema.nullable(),
+  steps: z.array(StepSchema),
+  /** Why the steps are missing or partial, if they are (no tracer for this runtime, timed out …). */
+  stepsNote: z.string().nullable(),
+})
+export type Recording = z.infer<typeof RecordingSchema>
+
+/** Events a run emits while it happens: the dev server streams these to the slide. */
+export type RunEvent =
+  | { type: 'start', demo: string, runtime: RuntimeInfo, command: string[] }
+  | { type: 'output', chunk: OutputChunk }
+  | { type: 'step', step: Step }
+  | { type: 'end', recording: Recording }
+  | { type: 'error', message: string }
+
+export class RecordingError extends Error {}
+
+/** Validate unknown data as a recording; the error names the source and the failing field. */
+export function parseRecording(data: unknown, source: string): Recording {
+  const result = RecordingSchema.safeParse(data)
+  if (result.success)
+    return result.data
+  const issue = result.error.issues[0]!
+  const field = issue.path.length ? issue.path.join('.') : '(root)'
+  throw new RecordingError(`${source}: invalid recording at \`${field}\`: ${issue.message}`)
+}

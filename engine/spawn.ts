@@ -1,0 +1,184 @@
+/**
+ * Run one program with the limits every demo run gets: an argument array (never a
+ * shell), a pinned environment, stdin at end of file, a timeout and an output cap.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Readable } from 'node:stream'
+import type { OutputChunk } from './schema'
+
+export const DEFAULT_TIMEOUT_MS = 10_000
+export const DEFAULT_OUTPUT_CAP_BYTES = 1024 * 1024
+
+export interface LimitedSpawnOptions {
+  command: string
+  args: string[]
+  cwd: string
+  /** Added to the pinned environment (see `pinnedEnv`). */
+  env?: Record<string, string>
+  timeoutMs?: number
+  outputCapBytes?: number
+  /** Extra pipes after stdin/stdout/stderr (fd 3, 4 …), e.g. for a tracer's events. */
+  extraPipes?: number
+  onOutput?: (chunk: OutputChunk) => void
+  /** Aborting kills the process (the client went away, the run was cancelled). */
+  signal?: AbortSignal
+}
+
+export interface LimitedSpawnResult {
+  exitCode: number | null
+  signal: string | null
+  wallTimeMs: number
+  timedOut: boolean
+  truncated: boolean
+  cancelled: boolean
+  output: OutputChunk[]
+  /** Set when the program could not be started at all (missing executable …). */
+  spawnError: string | null
+}
+
+export interface LimitedSpawn {
+  child: ChildProcess
+  /** The extra pipes, in order (fd 3 first). */
+  extra: Readable[]
+  /** process.hrtime.bigint() just before the process was spawned. */
+  startedAt: bigint
+  done: Promise<LimitedSpawnResult>
+}
+
+/**
+ * The environment every demo runs in, so output is the same on every run and machine:
+ * no colour, no TTY, unbuffered, UTF-8, a fixed hash seed, backtraces on for Rust.
+ */
+export function pinnedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    TZ: 'UTC',
+    TERM: 'dumb',
+    NO_COLOR: '1',
+    NODE_DISABLE_COLORS: '1',
+    PYTHON_COLORS: '0',
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONHASHSEED: '0',
+    PYTHONIOENCODING: 'utf-8',
+    RUST_BACKTRACE: '1',
+    ...extra,
+  }
+}
+
+export function elapsedMs(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e6
+}
+
+export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const cap = options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES
+  const extraPipes = options.extraPipes ?? 0
+  const startedAt = process.hrtime.bigint()
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: pinnedEnv(options.env),
+    shell: false,
+    // stdin is /dev/null, so a program that reads it gets end of file at once.
+    stdio: ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraPipes }, () => 'pipe' as const)],
+    // Its own process group, so a timeout kills the program's children too.
+    detached: true,
+  })
+  const extra = Array.from({ length: extraPipes }, (_, i) => child.stdio[3 + i] as Readable)
+
+  const output: OutputChunk[] = []
+  let bytes = 0
+  let truncated = false
+  let timedOut = false
+  let cancelled = false
+  let spawnError: string | null = null
+
+  const kill = () => {
+    try {
+      if (child.pid)
+        process.kill(-child.pid, 'SIGKILL')
+    }
+    catch {
+      child.kill('SIGKILL')
+    }
+  }
+
+  const collect = (stream: 'stdout' | 'stderr') => (data: string) => {
+    if (truncated)
+      return
+    let text = data
+    const size = Buffer.byteLength(text)
+    if (bytes + size > cap) {
+      text = Buffer.from(text).subarray(0, cap - bytes).toString('utf8')
+      truncated = true
+      kill()
+    }
+    bytes += Math.min(size, cap - bytes)
+    if (text.length === 0)
+      return
+    const chunk: OutputChunk = { stream, atMs: round(elapsedMs(startedAt)), text }
+    output.push(chunk)
+    options.onOutput?.(chunk)
+  }
+  // Decoding per stream keeps a character split across two reads whole.
+  child.stdout!.setEncoding('utf8').on('data', collect('stdout'))
+  child.stderr!.setEncoding('utf8').on('data', collect('stderr'))
+
+  const timer = setTimeout(() => {
+    timedOut = true
+    kill()
+  }, timeoutMs)
+  const onAbort = () => {
+    cancelled = true
+    kill()
+  }
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  if (options.signal?.aborted)
+    onAbort()
+
+  const done = new Promise<LimitedSpawnResult>((resolve) => {
+    child.on('error', (error) => {
+      spawnError = `could not start ${options.command}: ${error.message}`
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+      resolve({
+        exitCode: code,
+        signal: signal ?? null,
+        wallTimeMs: round(elapsedMs(startedAt)),
+        timedOut,
+        truncated,
+        cancelled,
+        output: mergeChunks(output),
+        spawnError,
+      })
+    })
+  })
+  return { child, extra, startedAt, done }
+}
+
+/** Join consecutive chunks of one stream that arrived within 1 ms: pipes split writes arbitrarily. */
+function mergeChunks(chunks: OutputChunk[]): OutputChunk[] {
+  const merged: OutputChunk[] = []
+  for (const chunk of chunks) {
+    const last = merged.at(-1)
+    if (last && last.stream === chunk.stream && chunk.atMs - last.atMs < 1)
+      last.text += chunk.text
+    else
+      merged.push({ ...chunk })
+  }
+  return merged
+}
+
+export function round(ms: number): number {
+  return Math.round(ms * 100) / 100
+}
+
+/** All the text of one stream. */
+export function streamText(output: OutputChunk[], stream: 'stdout' | 'stderr'): string {
+  return output.filter(c => c.stream === stream).map(c => c.text).join('')
+}

@@ -1,0 +1,35 @@
+import { defineConfig } from '@playwright/test'
+import { browserArgs, findBrowser } from './scripts/lib/browser'
+
+export const DEV_PORT = 3041
+export const STATIC_PORT = 3042
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  timeout: 120_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  reporter: process.env.CI ? 'list' : [['list']],
+  outputDir: 'test-results',
+  use: {
+    viewport: { width: 1280, height: 720 },
+    launchOptions: { executablePath: findBrowser(), args: browserArgs() },
+  },
+  webServer: [
+    {
+      // The deck as a speaker presents it: Slidev's dev server.
+      command: `node node_modules/@slidev/cli/bin/slidev.mjs --port ${DEV_PORT} --open=false`,
+      url: `http://localhost:${DEV_PORT}/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+    },
+    {
+      // The deck as a static site: the build, served with no dev server behind it.
+      command: `node node_modules/@slidev/cli/bin/slidev.mjs build --out .test-dist && node node_modules/vite/bin/vite.js preview --outDir .test-dist --port ${STATIC_PORT} --strictPort`,
+      url: `http://localhost:${STATIC_PORT}/`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+    },
+  ],
+})

@@ -1,0 +1,28 @@
+/** The deck as Slidev itself parses it: slide count, titles and speaker notes for tests. */
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { load } from '@slidev/parser/fs'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+export interface DeckSlide {
+  /** 1-based, as in the deck's URL. */
+  no: number
+  title: string
+  note: string
+}
+
+export async function loadDeck(): Promise<DeckSlide[]> {
+  const data = await load({ roots: [ROOT], userRoot: ROOT }, join(ROOT, 'slides.md'))
+  return data.slides
+    .filter(slide => !slide.frontmatter.disabled && !slide.frontmatter.hide)
+    .map((slide, i) => ({ no: i + 1, title: (slide.title ?? '').trim(), note: (slide.note ?? '').trim() }))
+}
+
+/** Hosts a page of the deck may talk to: only this machine. */
+export function isLocalUrl(url: string): boolean {
+  if (/^(data|blob|about):/.test(url))
+    return true
+  const { hostname } = new URL(url)
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]'
+}
