@@ -1,0 +1,58 @@
+/**
+ * What `npm run record -- --check` compares between a committed recording and a fresh
+ * run: the frames, the exception and the output. Timings, PIDs and addresses are ignored.
+ */
+import { streamText } from './spawn'
+import type { Frame, Recording } from './schema'
+
+/** Mask what legitimately differs from run to run. */
+export function normalizeOutput(text: string): string {
+  return text
+    .replace(/\(node:\d+\)/g, '(node:PID)')
+    .replace(/^(thread '[^']*') \(\d+\)/gm, '$1 (TID)')
+    .replace(/\bpid[ =:]\d+/gi, 'pid PID')
+    .replace(/0x[0-9a-f]{6,}/gi, '0xADDR')
+    .replace(/ws:\/\/127\.0\.0\.1:\d+\/[\w-]+/g, 'ws://127.0.0.1:PORT/ID')
+    .replace(/\b\d+(\.\d+)?\s?(ms|s|µs)\b/g, 'TIME')
+}
+
+function frameKey(frame: Frame): string {
+  return `${frame.isAsync ? 'async ' : ''}${frame.function} (${frame.file}:${frame.line ?? '?'}${frame.column ? `:${frame.column}` : ''})`
+}
+
+/** The differences that matter, in words; empty when the runs agree. */
+export function diffRecordings(committed: Recording, fresh: Recording): string[] {
+  const differences: string[] = []
+  const a = committed.traceback
+  const b = fresh.traceback
+  if (!a !== !b) {
+    differences.push(`traceback: ${a ? 'committed has one' : 'committed has none'}, fresh run ${b ? 'has one' : 'has none'}`)
+  }
+  else if (a && b) {
+    if (a.exception.type !== b.exception.type || a.exception.message !== b.exception.message)
+      differences.push(`exception: committed ${a.exception.type}: ${a.exception.message}, fresh ${b.exception.type}: ${b.exception.message}`)
+    const af = a.frames.map(frameKey)
+    const bf = b.frames.map(frameKey)
+    if (af.join('\n') !== bf.join('\n'))
+      differences.push(`frames: committed [${af.join(' → ')}], fresh [${bf.join(' → ')}]`)
+  }
+  if (committed.run.exitCode !== fresh.run.exitCode)
+    differences.push(`exit code: committed ${committed.run.exitCode}, fresh ${fresh.run.exitCode}`)
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const before = normalizeOutput(streamText(committed.run.output, stream))
+    const after = normalizeOutput(streamText(fresh.run.output, stream))
+    if (before !== after)
+      differences.push(`${stream}: ${firstDifference(before, after)}`)
+  }
+  return differences
+}
+
+function firstDifference(before: string, after: string): string {
+  const a = before.split('\n')
+  const b = after.split('\n')
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i])
+      return `line ${i + 1}: committed ${JSON.stringify(a[i] ?? '(none)')}, fresh ${JSON.stringify(b[i] ?? '(none)')}`
+  }
+  return 'differs'
+}
