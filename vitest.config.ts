@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url'
+import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
+import { demoHighlights } from './server/highlights'
 
 export default defineConfig({
+  plugins: [vue(), demoHighlights()],
+  define: { __DEV__: 'false' },
+  resolve: {
+    // Component tests run outside a Slidev app: its public client API is replaced by a
+    // real clicks context the test drives (tests/support/slidev-client.ts).
+    alias: [{ find: /^@slidev\/client$/, replacement: fileURLToPath(new URL('./tests/support/slidev-client.ts', import.meta.url)) }],
+  },
   test: {
     include: ['tests/unit/**/*.test.ts'],
     // Tests run real interpreters that sleep; give them room on a 2-core machine.

@@ -1,0 +1,127 @@
+/**
+ * Presentation helpers over recorded frames and steps: naming, flavours and the words a
+ * slide shows. They only read recordings; nothing here computes a trace.
+ */
+import type { Frame, Recording, Step, Traceback } from '../engine/schema'
+
+/** The four kinds of program the talk compares, each with its own colour and badge. */
+export type Flavor = 'sync' | 'asyncio' | 'js' | 'rust'
+
+export const FLAVOR_LABEL: Record<Flavor, string> = {
+  sync: 'sync Python',
+  asyncio: 'async Python',
+  js: 'async JavaScript',
+  rust: 'async Rust',
+}
+
+export function flavorOf(recording: Recording): Flavor {
+  const { language, source } = recording.demo
+  if (language === 'javascript')
+    return 'js'
+  if (language === 'rust')
+    return 'rust'
+  return /\basync\s+def\b/.test(source) ? 'asyncio' : 'sync'
+}
+
+/** `foo`, `blowUp`, `rust_async::blow_up::{{closure}}` → a key that lines them up: `foo`, `blowup`. */
+export function canonicalName(name: string): string {
+  const withoutClosures = name.replace(/(::\{\{closure\}\})+$/g, '').replace(/::\{\{closure\}\}/g, '')
+  const last = withoutClosures.split('::').at(-1) ?? withoutClosures
+  return last.replace(/^async\s+/, '').replace(/_/g, '').toLowerCase()
+}
+
+/** How a frame reads on a slide: `async bar`, `blow_up`, `bar::{{closure}}`. */
+export function frameLabel(frame: Frame): string {
+  const name = frame.function.includes('::') ? frame.function.split('::').slice(-2).join('::') : frame.function
+  return `${frame.isAsync ? 'async ' : ''}${name}`
+}
+
+export function frameLocation(frame: Frame): string {
+  const file = frame.file.replace(/^.*\/(lib\/python[\d.]+\/)/, '$1')
+  return frame.line === null ? file : `${file}:${frame.line}`
+}
+
+/**
+ * Where each frame is printed in the traceback text: [first line, last line] (0-based),
+ * in the order the runtime printed them (Python: outermost first; V8, Rust: innermost first).
+ * A frame's entry starts at the line naming its function (with its line number on that line
+ * or the next) and runs over the more indented lines below it (source, carets, `at …`).
+ */
+export function framesInText(traceback: Traceback): { frame: Frame, start: number, end: number }[] {
+  const lines = traceback.text.split('\n')
+  const indent = (line: string) => line.length - line.trimStart().length
+  const found: { frame: Frame, start: number, end: number }[] = []
+  const used = new Set<number>()
+  for (const frame of traceback.frames) {
+    const lineNo = frame.line === null ? null : String(frame.line)
+    const start = lines.findIndex((line, i) => {
+      if (used.has(i) || !line.includes(frame.function))
+        return false
+      if (lineNo === null)
+        return true
+      const here = new RegExp(`\\b${lineNo}\\b`)
+      return here.test(line) || here.test(lines[i + 1] ?? '')
+    })
+    if (start < 0)
+      continue
+    used.add(start)
+    let end = start
+    while (end + 1 < lines.length && lines[end + 1]!.trim() && indent(lines[end + 1]!) > indent(lines[start]!))
+      end++
+    found.push({ frame, start, end })
+  }
+  return found.sort((a, b) => a.start - b.start)
+}
+
+/** Steps worth stopping at in a talk: suspensions, resumptions, idles, blocks and raises. */
+export const KEY_KINDS = new Set<Step['kind']>(['await', 'resume', 'idle', 'block', 'raise', 'timer'])
+
+export function selectSteps(steps: Step[], which: 'all' | 'key' | number[]): Step[] {
+  if (which === 'all')
+    return steps
+  if (Array.isArray(which))
+    return which.map(i => steps[i]).filter((s): s is Step => !!s)
+  const chosen = steps.filter((step, i) => i === 0 || KEY_KINDS.has(step.kind))
+  // Keep only the first of a run of the same kind in the same function (a resume chain is one moment).
+  return chosen.filter((step, i) => {
+    const before = chosen[i - 1]
+    return !before || before.kind !== step.kind || before.function !== step.function || step.kind === 'raise'
+  })
+}
+
+const userNames = (frames: Frame[]) => frames.filter(f => f.isUser && f.function !== '<module>').map(f => f.function)
+
+/** A caption in words an audience gets, from what the step's stacks show. */
+export function describeStep(step: Step, recording: Recording): string {
+  const flavor = flavorOf(recording)
+  const physical = userNames(step.physicalStack)
+  const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
+  const logical = chain ? userNames(chain.frames) : []
+  const arrow = (names: string[]) => names.join(' → ')
+  switch (step.kind) {
+    case 'idle':
+      return logical.length
+        ? `event loop idle: nothing of ours on the stack — the task still remembers ${arrow(logical)}`
+        : 'event loop idle: nothing of ours on the stack'
+    case 'block':
+      return `${step.function} blocks the thread in ${step.detail ?? 'a call'}: ${arrow(physical)} stay on the stack`
+    case 'await':
+      return `${step.function} awaits: it suspends and leaves the thread's stack`
+    case 'resume':
+      return physical.length > 1
+        ? `resumed: the await chain re-enters ${arrow(physical)}`
+        : `${step.function} resumes`
+    case 'timer':
+      return 'a timer fires: the event loop calls back into our code'
+    case 'raise':
+      if (flavor === 'js' && logical.length)
+        return `${step.function} throws: only ${arrow(physical)} is on the stack; V8 rebuilds ${logical.filter(n => !physical.includes(n)).map(n => `async ${n}`).join(' / ')} from the promise chain`
+      return `${step.function} raises: ${arrow(physical)} are on the stack`
+    case 'call':
+      return `call ${step.function}`
+    case 'return':
+      return `${step.function} returns`
+    default:
+      return `${step.function}, line ${step.line ?? '?'}`
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The committed recordings, as the deck sees them. Every recording is validated against
+ * the schema when it is loaded; a broken one fails loudly with its file and field.
+ */
+import manifestJson from '../recordings/manifest.json'
+import { parseRecording, type Recording } from '../engine/schema'
+
+interface ManifestEntry {
+  demo: string
+  runtime: string
+  version: string
+  file: string
+  default: boolean
+}
+
+const manifest = manifestJson as ManifestEntry[]
+const files = import.meta.glob<unknown>('../recordings/*/*.json', { eager: true, import: 'default' })
+const cache = new Map<string, Recording>()
+
+function load(entry: ManifestEntry): Recording {
+  let recording = cache.get(entry.file)
+  if (!recording) {
+    const data = files[`../${entry.file}`]
+    if (data === undefined)
+      throw new Error(`${entry.file} is in recordings/manifest.json but not on disk: run \`npm run record\``)
+    recording = parseRecording(data, entry.file)
+    cache.set(entry.file, recording)
+  }
+  return recording
+}
+
+/**
+ * The recording of a demo: its default one, or the one made with a runtime version
+ * (`"3.8"` matches `3.8.18`, `"10"` matches Node `10.24.1`).
+ */
+export function getRecording(demo: string, version?: string): Recording {
+  const own = manifest.filter(entry => entry.demo === demo)
+  if (!own.length)
+    throw new Error(`no recording of demo "${demo}": run \`npm run record -- ${demo}\` (have: ${[...new Set(manifest.map(e => e.demo))].join(', ')})`)
+  const entry = version === undefined
+    ? own.find(e => e.default) ?? own[0]!
+    : own.find(e => e.version === version || e.version.startsWith(`${version}.`))
+  if (!entry)
+    throw new Error(`no recording of demo "${demo}" with version ${version} (have: ${own.map(e => e.version).join(', ')})`)
+  return load(entry)
+}
+
+/** Every recording of a demo, oldest runtime version first (for then-and-now comparisons). */
+export function getRecordingsOf(demo: string): Recording[] {
+  return manifest
+    .filter(entry => entry.demo === demo)
+    .sort((a, b) => compareVersions(a.version, b.version))
+    .map(load)
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/).map(Number)
+  const pb = b.split(/[.-]/).map(Number)
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
+    if (d)
+      return d
+  }
+  return 0
+}
+
+/** "recorded with CPython 3.11.7" */
+export function recordingLabel(recording: Recording): string {
+  return `recorded with ${recording.runtime.name} ${recording.runtime.version}`
+}

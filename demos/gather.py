@@ -1,0 +1,18 @@
+import asyncio
+
+async def blow_up():
+    await asyncio.sleep(0.3)
+    raise Exception("nested error in async code")
+
+async def tick():
+    await asyncio.sleep(0.1)
+
+async def bar():
+    await asyncio.sleep(0.2)
+    await asyncio.gather(tick(), blow_up())
+
+async def foo():
+    await asyncio.sleep(0.1)
+    await bar()
+
+asyncio.run(foo())

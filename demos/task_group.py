@@ -1,0 +1,16 @@
+import asyncio
+
+async def blow_up():
+    await asyncio.sleep(0.3)
+    raise Exception("nested error in async code")
+
+async def bar():
+    await asyncio.sleep(0.2)
+    async with asyncio.TaskGroup() as group:
+        group.create_task(blow_up())
+
+async def foo():
+    await asyncio.sleep(0.1)
+    await bar()
+
+asyncio.run(foo())

@@ -1,0 +1,54 @@
+/**
+ * The trace engine's front door: which adapter runs which demo, and one call to record.
+ */
+import type { RecordOptions, RuntimeAdapter } from './adapter'
+import type { Demo } from './demos'
+import { nodeAdapter } from './node'
+import { pythonAdapter } from './python'
+import { rustAdapter } from './rust'
+import type { Language, Recording, RuntimeInfo } from './schema'
+
+export const ADAPTERS: Record<Language, RuntimeAdapter> = {
+  python: pythonAdapter,
+  javascript: nodeAdapter,
+  rust: rustAdapter,
+}
+
+export class RuntimeMissingError extends Error {
+  constructor(public readonly language: Language, detail: string) {
+    super(detail)
+    this.name = 'RuntimeMissingError'
+  }
+}
+
+const RUNTIME_HINTS: Record<Language, string> = {
+  python: 'install Python 3 (Debian: apt-get install python3)',
+  javascript: 'install Node.js',
+  rust: 'install Rust (rustup.rs, or Debian: apt-get install rustc)',
+}
+
+const discovered = new Map<Language, Promise<RuntimeInfo[]>>()
+
+/** Every installation of a language's runtime, default first; looked up once per process. */
+export function runtimesFor(language: Language): Promise<RuntimeInfo[]> {
+  let found = discovered.get(language)
+  if (!found) {
+    found = ADAPTERS[language].discover()
+    discovered.set(language, found)
+  }
+  return found
+}
+
+/** The runtime a demo runs under by default; throws RuntimeMissingError naming what to install. */
+export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
+  const [first] = await runtimesFor(demo.language)
+  if (!first)
+    throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${RUNTIME_HINTS[demo.language]}`)
+  return first
+}
+
+/** Run a demo traced under a runtime (the default one if not given) and return its recording. */
+export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'> & { runtime?: RuntimeInfo } = {}): Promise<Recording> {
+  const runtime = options.runtime ?? await defaultRuntime(demo)
+  return ADAPTERS[demo.language].record({ ...options, demo, runtime })
+}

@@ -1,0 +1,153 @@
+/**
+ * `npm run record`: run every demo under its real runtime and write `recordings/`.
+ *
+ *   npm run record                    every demo, under its default runtime, in parallel
+ *   npm run record -- --matrix        also under every other runtime version found
+ *   npm run record -- async_loop      only the named demos
+ *   npm run record -- --check         re-run every committed recording whose runtime is here,
+ *                                     and fail naming the demo and the difference
+ */
+import { relative } from 'node:path'
+import { parseArgs } from 'node:util'
+import { diffRecordings } from '../engine/compare'
+import { listDemos, REPO_ROOT, type Demo } from '../engine/demos'
+import { recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
+import { MANIFEST_FILE, readAllRecordings, readManifest, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
+import type { Recording, RuntimeInfo } from '../engine/schema'
+
+const { values: flags, positionals } = parseArgs({
+  options: {
+    check: { type: 'boolean', default: false },
+    matrix: { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '8' },
+  },
+  allowPositionals: true,
+})
+
+const concurrency = Math.max(1, Number(flags.concurrency) || 8)
+
+/** Run tasks with at most `limit` at once, keeping their order in the results. */
+async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = Array.from({ length: items.length })
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await task(items[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+const rel = (path: string) => relative(REPO_ROOT, path)
+const label = (runtime: RuntimeInfo) => `${runtime.name} ${runtime.version}`
+
+function summary(recording: Recording): string {
+  const { run, traceback, steps } = recording
+  const flagsText = [run.timedOut && 'TIMED OUT', run.truncated && 'TRUNCATED'].filter(Boolean).join(', ')
+  const ending = traceback ? `${traceback.exception.type}: ${traceback.exception.message}` : `exit ${run.exitCode}`
+  return `${ending}; ${steps.length} steps; ${Math.round(run.wallTimeMs)} ms${flagsText ? `; ${flagsText}` : ''}`
+}
+
+function selectedDemos(): Demo[] {
+  const demos = listDemos()
+  const unknown = positionals.filter(name => !demos.some(demo => demo.name === name))
+  if (unknown.length) {
+    console.error(`record: no demo named ${unknown.join(', ')} in demos/ (have: ${demos.map(d => d.name).join(', ')})`)
+    process.exit(2)
+  }
+  return positionals.length ? demos.filter(demo => positionals.includes(demo.name)) : demos
+}
+
+async function record(): Promise<number> {
+  const demos = selectedDemos()
+  const jobs: { demo: Demo, runtime: RuntimeInfo, isDefault: boolean }[] = []
+  let problems = 0
+  for (const demo of demos) {
+    const runtimes = await runtimesFor(demo.language)
+    if (!runtimes.length) {
+      console.error(`✗ ${demo.file}: ${new RuntimeMissingError(demo.language, `no ${demo.language} runtime found`).message}; its committed recordings are kept`)
+      continue
+    }
+    for (const [i, runtime] of (flags.matrix ? runtimes : runtimes.slice(0, 1)).entries())
+      jobs.push({ demo, runtime, isDefault: i === 0 })
+  }
+  console.error(`record: ${jobs.length} runs, ${concurrency} at a time`)
+  const written = await pool(jobs, concurrency, async ({ demo, runtime, isDefault }) => {
+    try {
+      const recording = await recordDemo(demo, { runtime })
+      const path = recordingPath(demo.name, runtime)
+      writeJsonAtomic(path, recording)
+      console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
+      return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: rel(path), default: isDefault } satisfies ManifestEntry
+    }
+    catch (error) {
+      problems++
+      console.error(`✗ ${demo.name} · ${label(runtime)}: ${(error as Error).message}`)
+      return undefined
+    }
+  })
+  writeManifest(written.filter(entry => entry !== undefined))
+  return problems
+}
+
+/** The manifest lists every recording on disk; this run's default wins, else the old one stays. */
+function writeManifest(fresh: ManifestEntry[]): void {
+  const old = readManifest()
+  const demos = new Set(listDemos().map(demo => demo.name))
+  const entries: ManifestEntry[] = readAllRecordings()
+    .filter(({ recording }) => demos.has(recording.demo.name))
+    .map(({ path, recording }) => {
+      const file = rel(path)
+      const freshDefault = fresh.find(entry => entry.demo === recording.demo.name && entry.default)
+      const isDefault = freshDefault
+        ? freshDefault.file === file
+        : old.some(entry => entry.file === file && entry.default)
+      return { demo: recording.demo.name, runtime: recording.runtime.name, version: recording.runtime.version, file, default: isDefault }
+    })
+  // A demo whose default is gone gets its newest recording as default.
+  for (const demo of demos) {
+    const own = entries.filter(entry => entry.demo === demo)
+    if (own.length && !own.some(entry => entry.default))
+      own.at(-1)!.default = true
+  }
+  writeJsonAtomic(MANIFEST_FILE, entries)
+}
+
+async function check(): Promise<number> {
+  const demos = selectedDemos()
+  const committed = readAllRecordings().filter(({ recording }) => demos.some(demo => demo.name === recording.demo.name))
+  let failures = 0
+  for (const demo of demos) {
+    if (!committed.some(({ recording }) => recording.demo.name === demo.name)) {
+      console.error(`✗ ${demo.name}: no recording in recordings/ — run \`npm run record -- ${demo.name}\``)
+      failures++
+    }
+  }
+  const results = await pool(committed, concurrency, async ({ path, recording }) => {
+    const demo = demos.find(d => d.name === recording.demo.name)
+    if (!demo)
+      return `✗ ${rel(path)}: its demo ${recording.demo.file} no longer exists`
+    if (demo.source !== recording.demo.source)
+      return `✗ ${rel(path)}: ${demo.file} changed since it was recorded — run \`npm run record -- ${demo.name}\``
+    const runtime = (await runtimesFor(demo.language)).find(r => r.name === recording.runtime.name && r.version === recording.runtime.version)
+    if (!runtime)
+      return `- ${rel(path)}: skipped, ${label(recording.runtime)} is not on this machine`
+    const fresh = await recordDemo(demo, { runtime })
+    const differences = diffRecordings(recording, fresh)
+    if (differences.length)
+      return `✗ ${demo.name} · ${label(runtime)} differs from ${rel(path)}:\n    ${differences.join('\n    ')}`
+    return `✓ ${demo.name} · ${label(runtime)}`
+  })
+  for (const line of results) {
+    console.error(line)
+    if (line.startsWith('✗'))
+      failures++
+  }
+  console.error(failures ? `record --check: ${failures} recording(s) out of date` : `record --check: all ${committed.length} recordings agree with fresh runs`)
+  return failures
+}
+
+const problems = flags.check ? await check() : await record()
+process.exitCode = problems ? 1 : 0

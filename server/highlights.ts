@@ -1,0 +1,58 @@
+/**
+ * `virtual:demo-highlights`: every demo's source, highlighted by shiki on the server with
+ * the deck's own themes, as token lines. The components render these spans, so the page
+ * ships no grammar and the PDF shows the same colours as the deck's code blocks.
+ */
+import type { Plugin } from 'vite'
+import { codeToTokens, type BundledLanguage } from 'shiki'
+import { DEMOS_DIR, listDemos } from '../engine/demos'
+import type { Language } from '../engine/schema'
+import { SHIKI_THEMES } from '../setup/shiki-themes'
+
+export interface HighlightedToken {
+  content: string
+  /** `--shiki-light` / `--shiki-dark` colours (and font styles), as inline CSS. */
+  style: string
+}
+
+export type DemoHighlights = Record<string, HighlightedToken[][]>
+
+const ID = 'virtual:demo-highlights'
+const RESOLVED = `\0${ID}`
+const GRAMMAR: Record<Language, BundledLanguage> = { python: 'python', javascript: 'javascript', rust: 'rust' }
+
+export async function highlightDemos(): Promise<DemoHighlights> {
+  const result: DemoHighlights = {}
+  for (const demo of listDemos()) {
+    const { tokens } = await codeToTokens(demo.source.replace(/\n$/, ''), {
+      lang: GRAMMAR[demo.language],
+      themes: SHIKI_THEMES,
+      defaultColor: false,
+    })
+    result[demo.name] = tokens.map(line => line.map(token => ({
+      content: token.content,
+      style: Object.entries(token.htmlStyle ?? {}).map(([key, value]) => `${key}:${value}`).join(';'),
+    })))
+  }
+  return result
+}
+
+export function demoHighlights(): Plugin {
+  return {
+    name: 'deck:demo-highlights',
+    resolveId: id => (id === ID ? RESOLVED : undefined),
+    async load(id) {
+      if (id !== RESOLVED)
+        return
+      this.addWatchFile(DEMOS_DIR)
+      return `export default ${JSON.stringify(await highlightDemos())}`
+    },
+    handleHotUpdate({ file, server }) {
+      if (file.startsWith(DEMOS_DIR)) {
+        const module = server.moduleGraph.getModuleById(RESOLVED)
+        if (module)
+          server.moduleGraph.invalidateModule(module)
+      }
+    },
+  }
+}

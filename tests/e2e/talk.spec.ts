@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, test } from '@playwright/test'
+import { DEV_PORT } from '../../playwright.config'
+import { isLocalUrl, loadDeck, ROOT } from '../support/deck'
+import { overflowOf, position } from '../support/slides'
+
+const SHOTS = join(ROOT, 'test-results/slides')
+
+test('the whole talk, walked with the arrow keys: no console error, no overflow, no external request', async ({ page }) => {
+  test.setTimeout(300_000)
+  mkdirSync(SHOTS, { recursive: true })
+  const slides = await loadDeck()
+  const errors: string[] = []
+  const external: string[] = []
+  page.on('console', msg => msg.type() === 'error' && errors.push(`${page.url()}: ${msg.text()}`))
+  page.on('pageerror', error => errors.push(`${page.url()}: ${error.message}`))
+  page.on('request', request => !isLocalUrl(request.url()) && external.push(request.url()))
+
+  await page.goto(`http://localhost:${DEV_PORT}/1`)
+  await expect(page.locator('.slidev-page-1')).toBeVisible()
+  const overflowing: string[] = []
+  const seen = new Set<number>()
+  let last = ''
+  for (let presses = 0; presses < 1000; presses++) {
+    const at = await position(page)
+    const key = `${at.no}/${at.clicks}`
+    if (key === last)
+      break
+    last = key
+    if (!seen.has(at.no)) {
+      seen.add(at.no)
+      await expect(page.locator(`.slidev-page-${at.no}`)).toBeVisible()
+    }
+    // Every click state must fit, not only the first.
+    const problems = await overflowOf(page, at.no)
+    if (problems.length)
+      overflowing.push(`slide ${at.no} click ${at.clicks}: ${problems.join('; ')}`)
+    if (at.clicks === at.total)
+      await page.locator(`.slidev-page-${at.no}`).screenshot({ path: join(SHOTS, `${String(at.no).padStart(2, '0')}.png`) })
+    await page.keyboard.press('ArrowRight')
+    await page.waitForTimeout(60)
+  }
+
+  expect([...seen].sort((a, b) => a - b)).toEqual(slides.map(s => s.no))
+  expect(errors, 'console errors').toEqual([])
+  expect(external, 'requests beyond localhost').toEqual([])
+  expect(overflowing, 'overflowing slides').toEqual([])
+})
