@@ -30,10 +30,14 @@ export function canonicalName(name: string): string {
   return last.replace(/^async\s+/, '').replace(/_/g, '').toLowerCase()
 }
 
+/** A function name short enough for a slide: `rust_async::bar::{{closure}}` → `bar::{{closure}}`. */
+export function shortName(name: string): string {
+  return name.includes('::') ? name.split('::').slice(-2).join('::') : name
+}
+
 /** How a frame reads on a slide: `async bar`, `blow_up`, `bar::{{closure}}`. */
 export function frameLabel(frame: Frame): string {
-  const name = frame.function.includes('::') ? frame.function.split('::').slice(-2).join('::') : frame.function
-  return `${frame.isAsync ? 'async ' : ''}${name}`
+  return `${frame.isAsync ? 'async ' : ''}${shortName(frame.function)}`
 }
 
 export function frameLocation(frame: Frame): string {
@@ -89,7 +93,15 @@ export function selectSteps(steps: Step[], which: 'all' | 'key' | number[]): Ste
   })
 }
 
-const userNames = (frames: Frame[]) => frames.filter(f => f.isUser && f.function !== '<module>').map(f => f.function)
+/** `rust_async::bar::{{closure}}` → `bar`; `blow_up` stays `blow_up`. */
+export function plainName(name: string): string {
+  return name.replace(/(::\{\{closure\}\})+$/, '').split('::').at(-1) ?? name
+}
+
+/** Our functions on a stack, outermost first, without the program's entry point. */
+const userNames = (frames: Frame[]) => frames
+  .filter(f => f.isUser && f.function !== '<module>' && !/(^|::)(main|block_on|run)$/.test(f.function))
+  .map(f => plainName(f.function))
 
 /** A caption in words an audience gets, from what the step's stacks show. */
 export function describeStep(step: Step, recording: Recording): string {
@@ -104,24 +116,24 @@ export function describeStep(step: Step, recording: Recording): string {
         ? `event loop idle: nothing of ours on the stack — the task still remembers ${arrow(logical)}`
         : 'event loop idle: nothing of ours on the stack'
     case 'block':
-      return `${step.function} blocks the thread in ${step.detail ?? 'a call'}: ${arrow(physical)} stay on the stack`
+      return `${plainName(step.function)} blocks the thread in ${step.detail ?? 'a call'}: ${arrow(physical)} stay on the stack`
     case 'await':
-      return `${step.function} awaits: it suspends and leaves the thread's stack`
+      return `${plainName(step.function)} awaits: it suspends and leaves the thread's stack`
     case 'resume':
       return physical.length > 1
         ? `resumed: the await chain re-enters ${arrow(physical)}`
-        : `${step.function} resumes`
+        : `${plainName(step.function)} resumes`
     case 'timer':
       return 'a timer fires: the event loop calls back into our code'
     case 'raise':
       if (flavor === 'js' && logical.length)
-        return `${step.function} throws: only ${arrow(physical)} is on the stack; V8 rebuilds ${logical.filter(n => !physical.includes(n)).map(n => `async ${n}`).join(' / ')} from the promise chain`
-      return `${step.function} raises: ${arrow(physical)} are on the stack`
+        return `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; V8 rebuilds ${logical.filter(n => !physical.includes(n)).map(n => `async ${n}`).join(' / ')} from the promise chain`
+      return `${plainName(step.function)} ${flavor === 'rust' ? 'panics' : 'raises'}: ${arrow(physical)} ${physical.length > 1 ? 'are' : 'is'} on the stack`
     case 'call':
-      return `call ${step.function}`
+      return `call ${plainName(step.function)}`
     case 'return':
-      return `${step.function} returns`
+      return `${plainName(step.function)} returns`
     default:
-      return `${step.function}, line ${step.line ?? '?'}`
+      return `${plainName(step.function)}, line ${step.line ?? '?'}`
   }
 }

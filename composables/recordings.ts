@@ -68,3 +68,8 @@ export function compareVersions(a: string, b: string): number {
 export function recordingLabel(recording: Recording): string {
   return `recorded with ${recording.runtime.name} ${recording.runtime.version}`
 }
+
+/** Every demo that has a recording. */
+export function recordedDemos(): string[] {
+  return [...new Set(manifest.map(entry => entry.demo))]
+}

@@ -44,15 +44,17 @@ export function demoHighlights(): Plugin {
     async load(id) {
       if (id !== RESOLVED)
         return
-      this.addWatchFile(DEMOS_DIR)
       return `export default ${JSON.stringify(await highlightDemos())}`
     },
+    // Vite watches the project root: an edited demo re-highlights (and reloads) its slides.
     handleHotUpdate({ file, server }) {
-      if (file.startsWith(DEMOS_DIR)) {
-        const module = server.moduleGraph.getModuleById(RESOLVED)
-        if (module)
-          server.moduleGraph.invalidateModule(module)
-      }
+      if (!file.startsWith(DEMOS_DIR))
+        return
+      const module = server.moduleGraph.getModuleById(RESOLVED)
+      if (!module)
+        return
+      server.moduleGraph.invalidateModule(module)
+      return [module]
     },
   }
 }
