@@ -2,9 +2,10 @@ import { fileURLToPath } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 import { demoHighlights } from './server/highlights'
+import { deckRecordings } from './server/recordings'
 
 export default defineConfig({
-  plugins: [vue(), demoHighlights()],
+  plugins: [vue(), demoHighlights(), deckRecordings()],
   define: { __DEV__: 'false' },
   resolve: {
     // Component tests run outside a Slidev app: its public client API is replaced by a

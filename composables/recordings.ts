@@ -1,32 +1,15 @@
 /**
- * The committed recordings, as the deck sees them. Every recording is validated against
- * the schema when it is loaded; a broken one fails loudly with its file and field.
+ * The committed recordings, as the deck sees them (validated against the schema when the
+ * server loads them: server/recordings.ts).
  */
-import manifestJson from '../recordings/manifest.json'
-import { parseRecording, type Recording } from '../engine/schema'
+import deck from 'virtual:recordings'
+import type { ManifestEntry } from '../engine/recordings'
+import type { Recording } from '../engine/schema'
 
-interface ManifestEntry {
-  demo: string
-  runtime: string
-  version: string
-  file: string
-  default: boolean
-}
-
-const manifest = manifestJson as ManifestEntry[]
-const files = import.meta.glob<unknown>('../recordings/*/*.json', { eager: true, import: 'default' })
-const cache = new Map<string, Recording>()
+const manifest: ManifestEntry[] = deck.manifest
 
 function load(entry: ManifestEntry): Recording {
-  let recording = cache.get(entry.file)
-  if (!recording) {
-    const data = files[`../${entry.file}`]
-    if (data === undefined)
-      throw new Error(`${entry.file} is in recordings/manifest.json but not on disk: run \`npm run record\``)
-    recording = parseRecording(data, entry.file)
-    cache.set(entry.file, recording)
-  }
-  return recording
+  return deck.recordings[entry.file]!
 }
 
 /**

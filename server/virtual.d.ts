@@ -4,3 +4,10 @@ declare module 'virtual:demo-highlights' {
   const highlights: DemoHighlights
   export default highlights
 }
+
+declare module 'virtual:recordings' {
+  import type { DeckRecordings } from './recordings'
+
+  const recordings: DeckRecordings
+  export default recordings
+}

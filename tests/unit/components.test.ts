@@ -30,6 +30,9 @@ async function at(click: number) {
 }
 
 const text = (w: VueWrapper, selector: string) => w.findAll(selector).map(e => e.text())
+/** The functions a stack pane shows, top first; folded runs of runtime frames count in full. */
+const stackNames = (w: VueWrapper, selector: string) => w.findAll(`${selector} .frame`)
+  .flatMap(f => f.attributes('data-function') ?? f.attributes('data-functions')!.split(' '))
 
 describe('TracebackWalk', () => {
   it.each(withTraceback)('%s: each click marks the next printed frame and its source line', async (demo) => {
@@ -78,10 +81,10 @@ describe('StackTimeline', () => {
       const root = wrapper.find('.stack-timeline')
       expect(root.attributes('data-kind'), `click ${i}`).toBe(step.kind)
       expect(root.attributes('data-line')).toBe(String(step.line ?? ''))
-      const physical = wrapper.findAll('.physical .frame').map(f => f.attributes('data-function'))
+      const physical = stackNames(wrapper, '.physical')
       expect(physical, `click ${i}: thread stack`).toEqual(step.physicalStack.map(f => f.function).reverse())
       const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
-      const logical = wrapper.findAll('.logical .frame').map(f => f.attributes('data-function'))
+      const logical = stackNames(wrapper, '.logical')
       expect(logical, `click ${i}: async stack`).toEqual((chain?.frames ?? []).map(f => f.function).reverse())
       if (step.file === recording.demo.file && step.line !== null)
         expect(wrapper.find('.row.current').attributes('data-line')).toBe(String(step.line))

@@ -1,0 +1,59 @@
+/**
+ * `virtual:recordings`: the committed recordings as the deck gets them. Each file is
+ * validated against the schema here, on load (a broken one fails the build or the dev
+ * server naming its file and field). Default recordings come whole; the other versions of
+ * the matrix come with their traceback and exit only (their steps and output stay on
+ * disk), which keeps the static build small.
+ */
+import { join } from 'node:path'
+import type { Plugin } from 'vite'
+import { REPO_ROOT } from '../engine/demos'
+import { readManifest, readRecording, RECORDINGS_DIR, type ManifestEntry } from '../engine/recordings'
+import type { Recording } from '../engine/schema'
+
+export interface DeckRecordings {
+  manifest: ManifestEntry[]
+  /** By manifest `file`. */
+  recordings: Record<string, Recording>
+}
+
+const ID = 'virtual:recordings'
+const RESOLVED = `\0${ID}`
+
+export function loadDeckRecordings(): DeckRecordings {
+  const manifest = readManifest()
+  const recordings: Record<string, Recording> = {}
+  for (const entry of manifest) {
+    const recording = readRecording(join(REPO_ROOT, entry.file))
+    recordings[entry.file] = entry.default
+      ? recording
+      : {
+          ...recording,
+          run: { ...recording.run, output: [] },
+          steps: [],
+          stepsNote: `steps and output of this version are in ${entry.file}, not in the deck`,
+        }
+  }
+  return { manifest, recordings }
+}
+
+export function deckRecordings(): Plugin {
+  return {
+    name: 'deck:recordings',
+    resolveId: id => (id === ID ? RESOLVED : undefined),
+    load(id) {
+      if (id === RESOLVED)
+        return `export default ${JSON.stringify(loadDeckRecordings())}`
+    },
+    // Vite watches the project root: a fresh `npm run record` reloads the slides.
+    handleHotUpdate({ file, server }) {
+      if (!file.startsWith(RECORDINGS_DIR))
+        return
+      const module = server.moduleGraph.getModuleById(RESOLVED)
+      if (!module)
+        return
+      server.moduleGraph.invalidateModule(module)
+      return [module]
+    },
+  }
+}
