@@ -1,0 +1,543 @@
+/**
+ * CPython: every interpreter >= 3.6 on this machine, and traced runs through
+ * `engine/python/tracer.py` (its header documents how the demo runs and the events it
+ * writes on fd 3). The traced run prints exactly what a plain `python3 demos/x.py` prints;
+ * the steps, the logical asyncio stacks and the structured exception come on the side.
+ */
+import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { relativizeDemoPath, type PlainCommand, type RecordOptions, type RuntimeAdapter } from '../adapter'
+import { REPO_ROOT, type Demo } from '../demos'
+import {
+  RecordingSchema, SCHEMA_VERSION,
+  type AsyncChain, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback,
+} from '../schema'
+import { DEFAULT_OUTPUT_CAP_BYTES, DEFAULT_TIMEOUT_MS, round, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
+
+export const TRACER = fileURLToPath(new URL('./tracer.py', import.meta.url))
+export const MIN_VERSION: [number, number] = [3, 6]
+
+// --- discovery -----------------------------------------------------------------------
+
+/** Runs under Python 2 as well, so that a `python3.X` that is something else is told apart. */
+const PROBE = [
+  'import sys, json',
+  'v = sys.version_info',
+  'level = {"alpha": "a", "beta": "b", "candidate": "rc"}.get(v[3])',
+  'impl = getattr(getattr(sys, "implementation", None), "name", "cpython")',
+  'print(json.dumps({"impl": impl, "major": v[0], "minor": v[1], "executable": sys.executable,',
+  '  "version": "%d.%d.%d" % tuple(v[:3]) + (level + str(v[4]) if level else "")}))',
+].join('\n')
+
+interface Probe { impl: string, major: number, minor: number, executable: string, version: string }
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return statSync(path).isFile()
+  }
+  catch {
+    return false
+  }
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path)
+  }
+  catch {
+    return path
+  }
+}
+
+/** The `python3` a shell would run: the first on PATH, or null. */
+export function python3OnPath(env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const python3 = join(dir, 'python3')
+    if (isExecutableFile(python3))
+      return python3
+  }
+  return null
+}
+
+/** `python3` first, then every `python3.X` on PATH, then pyenv's versions. Nothing is assumed to exist. */
+export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean)
+  const found: string[] = []
+  const python3 = python3OnPath(env)
+  if (python3)
+    found.push(python3)
+  for (const dir of dirs) {
+    let names: string[]
+    try {
+      names = readdirSync(dir)
+    }
+    catch {
+      continue
+    }
+    for (const name of names.filter(n => /^python3\.\d+$/.test(n)).sort(byVersionSuffix))
+      found.push(join(dir, name))
+  }
+  const pyenvRoot = env.PYENV_ROOT || join(env.HOME || homedir(), '.pyenv')
+  let versions: string[] = []
+  try {
+    versions = readdirSync(join(pyenvRoot, 'versions'))
+  }
+  catch {}
+  for (const version of versions.sort()) {
+    for (const name of ['python3', 'python']) {
+      const path = join(pyenvRoot, 'versions', version, 'bin', name)
+      if (isExecutableFile(path)) {
+        found.push(path)
+        break
+      }
+    }
+  }
+  return found.filter(isExecutableFile).filter((path, i, all) => all.indexOf(path) === i)
+}
+
+function byVersionSuffix(a: string, b: string): number {
+  return Number(a.split('.')[1]) - Number(b.split('.')[1])
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.a-z]+/).map(Number)
+  const pb = b.split(/[.a-z]+/).map(Number)
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
+    if (d)
+      return d
+  }
+  return 0
+}
+
+async function probe(candidate: string, from: NodeJS.ProcessEnv): Promise<Probe | null> {
+  // pyenv's shims need to know where pyenv is and which version is selected.
+  const env: Record<string, string> = {}
+  for (const key of ['PYENV_ROOT', 'PYENV_VERSION']) {
+    if (from[key])
+      env[key] = from[key]!
+  }
+  const run = spawnLimited({ command: candidate, args: ['-c', PROBE], cwd: REPO_ROOT, env, timeoutMs: 15_000, outputCapBytes: 64 * 1024 })
+  const result = await run.done
+  if (result.exitCode !== 0 || result.spawnError)
+    return null
+  try {
+    const found = JSON.parse(streamText(result.output, 'stdout').trim()) as Probe
+    return typeof found.executable === 'string' && found.executable ? found : null
+  }
+  catch {
+    return null
+  }
+}
+
+/** Every CPython >= 3.6 here, deduplicated by real path; the `python3` on PATH first. */
+export async function discoverPythons(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeInfo[]> {
+  const candidates = pythonCandidates(env)
+  const python3 = python3OnPath(env)
+  // The same binary under two names is probed once (a shim is a script: its own real path).
+  const unique = candidates.filter((path, i) => candidates.findIndex(other => realOrSelf(other) === realOrSelf(path)) === i)
+  const probes = await Promise.all(unique.map(path => probe(path, env)))
+  const seen = new Set<string>()
+  const found: { runtime: RuntimeInfo, isDefault: boolean }[] = []
+  probes.forEach((result, i) => {
+    if (!result || result.impl !== 'cpython')
+      return
+    if (result.major < MIN_VERSION[0] || (result.major === MIN_VERSION[0] && result.minor < MIN_VERSION[1]))
+      return
+    const real = realOrSelf(result.executable)
+    if (seen.has(real))
+      return
+    seen.add(real)
+    found.push({
+      runtime: { name: 'CPython', version: result.version, executable: result.executable },
+      isDefault: unique[i] === python3,
+    })
+  })
+  const rest = found.filter(f => !f.isDefault).map(f => f.runtime).sort((a, b) => compareVersions(b.version, a.version))
+  return [...found.filter(f => f.isDefault).map(f => f.runtime), ...rest]
+}
+
+// --- the printed traceback -------------------------------------------------------------
+
+export interface PrintedFrame { file: string, line: number, function: string }
+export interface PrintedTraceback { frames: PrintedFrame[], exceptionLine: string | null }
+
+const HEADER = /^(?:( {2}\+ )(?:Exception Group )?)?Traceback \(most recent call last\):$/
+const CHAIN_SEPARATORS = [
+  'During handling of the above exception, another exception occurred:',
+  'The above exception was the direct cause of the following exception:',
+]
+
+/**
+ * The frames of the last (outermost) exception in a printed traceback, as Python prints
+ * them, `[Previous line repeated N more times]` expanded; and its `Type: message` line.
+ */
+export function parsePrintedTraceback(text: string): PrintedTraceback {
+  const lines = text.split('\n')
+  let start = -1
+  let prefix = ''
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const header = HEADER.exec(lines[i]!)
+    if (header) {
+      start = i
+      prefix = header[1] ? '  | ' : ''
+      break
+    }
+  }
+  if (start < 0) {
+    // A SyntaxError in the main file has no header and no frames.
+    const last = lines.filter(l => l && !l.startsWith(' ')).at(-1) ?? null
+    return { frames: [], exceptionLine: last }
+  }
+  const frames: PrintedFrame[] = []
+  const frameLine = /^ {2}File "(.*)", line (\d+), in (.*)$/
+  const repeated = /^ {2}\[Previous line repeated (\d+) more times?\]$/
+  let exceptionLine: string | null = null
+  for (let i = start + 1; i < lines.length; i++) {
+    const raw = lines[i]!
+    if (!raw.startsWith(prefix)) {
+      break
+    }
+    const line = raw.slice(prefix.length)
+    const frame = frameLine.exec(line)
+    const again = repeated.exec(line)
+    if (frame) {
+      frames.push({ file: frame[1]!, line: Number(frame[2]), function: frame[3]! })
+    }
+    else if (again && frames.length) {
+      for (let n = Number(again[1]); n > 0; n--)
+        frames.push({ ...frames.at(-1)! })
+    }
+    else if (!line.startsWith('  ')) {
+      exceptionLine = line
+      break
+    }
+  }
+  return { frames, exceptionLine }
+}
+
+/**
+ * Where the uncaught exception's text starts in stderr when the tracer could not say:
+ * the last top-level `Traceback` header, with the chained exceptions printed before it;
+ * else the last `  File "…", line N` block (a SyntaxError in the demo itself).
+ */
+export function findTracebackStart(stderr: string): number {
+  const lines = stderr.split('\n')
+  const offsets: number[] = []
+  let at = 0
+  for (const line of lines) {
+    offsets.push(at)
+    at += line.length + 1
+  }
+  let i = lines.length - 1
+  while (i >= 0 && !HEADER.test(lines[i]!)) i--
+  if (i >= 0) {
+    // Walk back over "During handling of the above exception…" to the first of the chain.
+    for (;;) {
+      if (i >= 3 && lines[i - 1] === '' && CHAIN_SEPARATORS.includes(lines[i - 2]!) && lines[i - 3] === '') {
+        let j = i - 4
+        while (j >= 0 && !HEADER.test(lines[j]!)) j--
+        if (j < 0)
+          break
+        i = j
+        continue
+      }
+      break
+    }
+    return offsets[i]!
+  }
+  for (let k = lines.length - 1; k >= 0; k--) {
+    if (/^ {2}File ".*", line \d+/.test(lines[k]!))
+      return offsets[k]!
+  }
+  return -1
+}
+
+// --- the traced run --------------------------------------------------------------------
+
+type TracerFrame = [file: string, line: number | null, column: number | null, name: string]
+interface HelloEvent { e: 'hello', impl: string, version: string, executable: string, demo: string, backend: string, maxSteps: number }
+interface StepEvent { e: 'step', i: number, k: StepKind, t: number, s: TracerFrame[], a: { l: string, c: boolean, s: TracerFrame[], w: string | null }[] | null, d: string | null }
+interface CappedEvent { e: 'capped', n: number, why: string }
+interface ExcEvent { e: 'exc', type: string, msg: string | null, frames: [string, number | null, number | null, string, string | null][], printed: string | null, compile: boolean, hook: 'default' | 'custom' | 'unknown' }
+interface EndEvent { e: 'end', exit: number, started: boolean, steps: number, capped: boolean, overheadMs: number, skipped: number }
+interface WarnEvent { e: 'warn', msg: string }
+type TracerEvent = HelloEvent | StepEvent | CappedEvent | ExcEvent | EndEvent | WarnEvent
+
+class Sources {
+  private files = new Map<string, string[] | null>()
+  constructor(private demo: Demo) {}
+
+  line(file: string, line: number | null): string | null {
+    if (!line || line < 1)
+      return null
+    let lines = this.files.get(file)
+    if (lines === undefined) {
+      try {
+        lines = (file === this.demo.absPath ? this.demo.source : readFileSync(file, 'utf8')).split(/\r?\n/)
+      }
+      catch {
+        lines = null
+      }
+      this.files.set(file, lines)
+    }
+    return lines?.[line - 1]?.trim() || null
+  }
+}
+
+/** Relativizes output as it streams, holding back a tail that could be the start of the demo's path. */
+class OutputRelativizer {
+  private pending: Record<OutputChunk['stream'], { text: string, atMs: number } | null> = { stdout: null, stderr: null }
+  readonly chunks: OutputChunk[] = []
+  constructor(private demo: Demo, private emit: (chunk: OutputChunk) => void) {}
+
+  push(chunk: OutputChunk): void {
+    const held = this.pending[chunk.stream]
+    const text = (held?.text ?? '') + chunk.text
+    let keep = 0
+    for (const needle of [this.demo.absPath, `file://${this.demo.absPath}`]) {
+      for (let k = Math.min(needle.length - 1, text.length); k > keep; k--) {
+        if (text.endsWith(needle.slice(0, k))) {
+          keep = k
+          break
+        }
+      }
+    }
+    this.pending[chunk.stream] = keep ? { text: text.slice(text.length - keep), atMs: held?.atMs ?? chunk.atMs } : null
+    this.out(chunk.stream, text.slice(0, text.length - keep), held?.atMs ?? chunk.atMs)
+  }
+
+  flush(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const held = this.pending[stream]
+      this.pending[stream] = null
+      if (held)
+        this.out(stream, held.text, held.atMs)
+    }
+  }
+
+  private out(stream: OutputChunk['stream'], raw: string, atMs: number): void {
+    if (!raw)
+      return
+    const chunk: OutputChunk = { stream, atMs, text: relativizeDemoPath(raw, this.demo) }
+    this.emit(chunk)
+    const last = this.chunks.at(-1)
+    // Like spawnLimited: consecutive pieces of one stream within 1 ms are one chunk.
+    if (last && last.stream === stream && atMs - last.atMs < 1)
+      last.text += chunk.text
+    else
+      this.chunks.push({ ...chunk })
+  }
+}
+
+export class PythonTracebackMismatch extends Error {}
+
+/** The command of a traced run (the tracer then becomes exactly `plainCommand`, see tracer.py). */
+export function tracedCommand(demo: Demo, runtime: RuntimeInfo): { command: string, args: string[], env: Record<string, string> } {
+  return { command: runtime.executable, args: ['-u', TRACER, demo.absPath], env: { TRACE_EVENTS_FD: '3' } }
+}
+
+/** `record`, also returning the run as spawnLimited saw it (the output before relativizing). */
+export async function recordRun(options: RecordOptions): Promise<{ recording: Recording, run: LimitedSpawnResult }> {
+  const { demo, runtime } = options
+  if (!isExecutableFile(runtime.executable))
+    throw new Error(`the Python interpreter ${runtime.executable} (${runtime.name} ${runtime.version}) is not there any more or is not executable: cannot record ${demo.file}`)
+  const plain = plainCommand(demo, runtime)
+  options.onEvent?.({ type: 'start', demo: demo.name, runtime, command: plain.display })
+
+  const sources = new Sources(demo)
+  const rel = (text: string) => relativizeDemoPath(text, demo)
+  const toFrame = ([file, line, column, name]: TracerFrame): Frame => ({
+    function: name,
+    file: rel(file),
+    line,
+    column,
+    source: sources.line(file, line),
+    isUser: file === demo.absPath,
+    isAsync: false,
+  })
+
+  const output = new OutputRelativizer(demo, chunk => options.onEvent?.({ type: 'output', chunk }))
+  const run = spawnLimited({
+    ...tracedCommand(demo, runtime),
+    cwd: REPO_ROOT,
+    timeoutMs: options.timeoutMs,
+    outputCapBytes: options.outputCapBytes,
+    extraPipes: 1,
+    onOutput: chunk => output.push(chunk),
+    signal: options.signal,
+  })
+
+  const steps: Step[] = []
+  const warnings: string[] = []
+  const got: { hello?: HelloEvent, capped?: CappedEvent, exc?: ExcEvent, end?: EndEvent } = {}
+
+  const onTracerEvent = (event: TracerEvent) => {
+    switch (event.e) {
+      case 'hello': got.hello = event; break
+      case 'capped': got.capped = event; break
+      case 'exc': got.exc = event; break
+      case 'end': got.end = event; break
+      case 'warn': warnings.push(event.msg); break
+      case 'step': {
+        const physicalStack = event.s.map(toFrame)
+        const here = physicalStack.at(-1)
+        const asyncChains: AsyncChain[] | null = event.a?.map(chain => ({
+          label: chain.l,
+          current: chain.c,
+          frames: chain.s.map(toFrame),
+          awaiting: chain.w === null ? null : rel(chain.w),
+        })) ?? null
+        const step: Step = {
+          index: steps.length,
+          kind: event.k,
+          atMs: round(event.t),
+          file: here?.file ?? demo.file,
+          line: here?.line ?? null,
+          function: here?.function ?? '<unknown>',
+          physicalStack,
+          asyncChains,
+          detail: event.d === null ? null : rel(event.d),
+        }
+        steps.push(step)
+        options.onEvent?.({ type: 'step', step })
+      }
+    }
+  }
+
+  let pending = ''
+  const events = run.extra[0]!
+  const eventsDone = new Promise<void>((resolve) => {
+    events.once('close', resolve)
+    events.once('end', resolve)
+    events.once('error', () => resolve())
+  })
+  events.setEncoding('utf8').on('data', (text: string) => {
+    pending += text
+    let newline: number
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline)
+      pending = pending.slice(newline + 1)
+      try {
+        onTracerEvent(JSON.parse(line) as TracerEvent)
+      }
+      catch {
+        warnings.push(`unreadable tracer event: ${line.slice(0, 200)}`)
+      }
+    }
+  })
+  const result = await run.done
+  await Promise.race([eventsDone, new Promise(resolve => setTimeout(resolve, 1000))])
+  output.flush()
+  if (result.spawnError)
+    throw new Error(`${result.spawnError} (${runtime.name} ${runtime.version}, needed to record ${demo.file})`)
+  const killed = result.timedOut || result.truncated || result.cancelled
+  const { hello, capped, exc, end } = got
+  if (!hello && !killed) {
+    const stderr = streamText(result.output, 'stderr').trim().split('\n').slice(-5).join('\n')
+    throw new Error(`the Python tracer did not start under ${runtime.executable} (exit ${result.exitCode ?? result.signal}) for ${demo.file}${stderr ? `:\n${stderr}` : ''}`)
+  }
+
+  const traceback = exc ? buildTraceback(exc, result, demo, toFrame) : null
+  const notes: string[] = []
+  if (result.timedOut)
+    notes.push(`timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms: the program was killed, the ${steps.length} steps before that are kept`)
+  if (result.truncated)
+    notes.push(`the output passed the cap of ${options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES} bytes: the program was killed, the ${steps.length} steps before that are kept`)
+  if (result.cancelled)
+    notes.push('the run was cancelled: the program was killed')
+  if (capped)
+    notes.push(`${capped.why}: the steps stop at ${capped.n}, the program ran on`)
+  if (end?.skipped)
+    notes.push(`${end.skipped} steps close to the recursion limit were left out`)
+  if (exc?.compile)
+    notes.push(`${demo.file} did not compile: nothing ran`)
+  else if (end && !end.started)
+    notes.push(`${demo.file} did not run (exit ${result.exitCode})`)
+  if (hello && !end && !killed)
+    notes.push('the program ended without the tracer seeing it end (os._exit() or a crash): the steps may stop early')
+  if (warnings.length)
+    notes.push(`tracer: ${warnings.join('; ')}`)
+
+  const recording = RecordingSchema.parse({
+    schemaVersion: SCHEMA_VERSION,
+    demo: { name: demo.name, file: demo.file, language: demo.language, source: demo.source },
+    runtime: hello ? { name: hello.impl, version: hello.version, executable: hello.executable } : runtime,
+    command: plain.display,
+    recordedAt: new Date().toISOString(),
+    run: {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      wallTimeMs: result.wallTimeMs,
+      timedOut: result.timedOut,
+      truncated: result.truncated,
+      output: output.chunks,
+    },
+    traceback,
+    steps,
+    stepsNote: notes.length ? notes.join('; ') : null,
+  } satisfies Recording)
+  options.onEvent?.({ type: 'end', recording })
+  return { recording, run: result }
+}
+
+function buildTraceback(
+  exc: ExcEvent,
+  result: LimitedSpawnResult,
+  demo: Demo,
+  toFrame: (frame: TracerFrame) => Frame,
+): Traceback {
+  const stderr = streamText(result.output, 'stderr')
+  let start = exc.printed ? stderr.lastIndexOf(exc.printed) : -1
+  if (start < 0)
+    start = findTracebackStart(stderr)
+  if (start < 0 && exc.compile)
+    start = 0 // e.g. 3.9+: `SyntaxError: Non-UTF-8 code …` is all it prints
+  const raw = start >= 0 ? stderr.slice(start) : (exc.printed ?? '')
+  const frames = exc.frames.map(([file, line, column, name, source]) => ({ ...toFrame([file, line, column, name]), source }))
+  const text = relativizeDemoPath(raw, demo)
+  // null: the message comes from the demo's own __str__, which the tracer does not call; the printed line has it.
+  const printedLine = parsePrintedTraceback(text).exceptionLine ?? ''
+  const message = exc.msg ?? (printedLine.startsWith(`${exc.type}: `) ? printedLine.slice(exc.type.length + 2) : '')
+  const traceback: Traceback = {
+    text,
+    exception: { type: exc.type, message },
+    frames,
+  }
+  // A demo's own sys.excepthook prints what it likes: nothing to hold it to.
+  if (!result.truncated && exc.hook !== 'custom')
+    crossCheck(traceback, raw, demo)
+  return traceback
+}
+
+/** The printed traceback and the interpreter's traceback objects must tell the same story. */
+function crossCheck(traceback: Traceback, raw: string, demo: Demo): void {
+  const printed = parsePrintedTraceback(relativizeDemoPath(raw, demo))
+  const said = printed.frames.map(f => `${f.function} (${f.file}:${f.line})`)
+  const known = traceback.frames.map(f => `${f.function} (${f.file}:${f.line})`)
+  const problems: string[] = []
+  if (said.join('\n') !== known.join('\n'))
+    problems.push(`printed frames [${said.join(' → ')}] but the traceback objects have [${known.join(' → ')}]`)
+  const { type, message } = traceback.exception
+  const line = printed.exceptionLine
+  const firstLine = message.split('\n')[0]!
+  const expected = message ? `${type}: ${firstLine}` : type
+  if (line === null || !(line === expected || line.startsWith(`${type}: `) || line === type))
+    problems.push(`printed exception line ${JSON.stringify(line)}, expected ${JSON.stringify(expected)}`)
+  if (problems.length)
+    throw new PythonTracebackMismatch(`python adapter: the traceback printed for ${demo.file} disagrees with the interpreter's own: ${problems.join('; ')}`)
+}
+
+function plainCommand(demo: Demo, runtime: RuntimeInfo): PlainCommand {
+  return { command: runtime.executable, args: [demo.absPath], display: ['python3', demo.file] }
+}
+
+export const pythonAdapter: RuntimeAdapter = {
+  language: 'python',
+  discover: () => discoverPythons(),
+  plainCommand,
+  record: async options => (await recordRun(options)).recording,
+}
