@@ -53,19 +53,23 @@ export function frameLocation(frame: Frame): string {
  */
 export function framesInText(traceback: Traceback): { frame: Frame, start: number, end: number }[] {
   const lines = traceback.text.split('\n')
-  const indent = (line: string) => line.length - line.trimStart().length
+  // Exception groups draw `|` borders before each line: indentation is counted past them.
+  const indent = (line: string) => line.search(/[^\s|+-]/)
   const found: { frame: Frame, start: number, end: number }[] = []
   const used = new Set<number>()
   for (const frame of traceback.frames) {
-    const lineNo = frame.line === null ? null : String(frame.line)
-    const start = lines.findIndex((line, i) => {
-      if (used.has(i) || !line.includes(frame.function))
-        return false
-      if (lineNo === null)
-        return true
-      const here = new RegExp(`\\b${lineNo}\\b`)
-      return here.test(line) || here.test(lines[i + 1] ?? '')
-    })
+    const lineNo = frame.line === null ? null : new RegExp(`\\b${frame.line}\\b`)
+    // V8 prints an anonymous function by its location alone (`at demos/x.mjs:7:11`).
+    const anonymous = /^(<anonymous>|\(anonymous\)|)$/.test(frame.function)
+    const names = (line: string) => anonymous
+      ? /\bat\s/.test(line) && line.includes(`${frame.file}:${frame.line}`)
+      : line.includes(frame.function)
+    // Python and V8 print name and line number on one line; Rust prints `at file:line` on the next.
+    const sameLine = (line: string, i: number) => !used.has(i) && names(line) && (!lineNo || lineNo.test(line))
+    const nextLine = (line: string, i: number) => !used.has(i) && names(line) && !!lineNo && lineNo.test(lines[i + 1] ?? '')
+    let start = lines.findIndex(sameLine)
+    if (start < 0)
+      start = lines.findIndex(nextLine)
     if (start < 0)
       continue
     used.add(start)
@@ -89,7 +93,7 @@ export function selectSteps(steps: Step[], which: 'all' | 'key' | number[]): Ste
   // Keep only the first of a run of the same kind in the same function (a resume chain is one moment).
   return chosen.filter((step, i) => {
     const before = chosen[i - 1]
-    return !before || before.kind !== step.kind || before.function !== step.function || step.kind === 'raise'
+    return !before || before.kind !== step.kind || (before.function !== step.function && step.kind !== 'raise')
   })
 }
 
@@ -105,6 +109,7 @@ const userNames = (frames: Frame[]) => frames
 
 /** A caption in words an audience gets, from what the step's stacks show. */
 export function describeStep(step: Step, recording: Recording): string {
+  const before = recording.steps[step.index - 1]
   const flavor = flavorOf(recording)
   const physical = userNames(step.physicalStack)
   const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
@@ -126,6 +131,8 @@ export function describeStep(step: Step, recording: Recording): string {
     case 'timer':
       return 'a timer fires: the event loop calls back into our code'
     case 'raise':
+      if (before?.kind === 'raise' && before.function !== step.function)
+        return `the exception unwinds through ${plainName(step.function)}: its frame is still on the stack, so it joins the traceback`
       if (flavor === 'js' && logical.length)
         return `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; V8 rebuilds ${logical.filter(n => !physical.includes(n)).map(n => `async ${n}`).join(' / ')} from the promise chain`
       return `${plainName(step.function)} ${flavor === 'rust' ? 'panics' : 'raises'}: ${arrow(physical)} ${physical.length > 1 ? 'are' : 'is'} on the stack`

@@ -32,7 +32,7 @@ async function at(click: number) {
 const text = (w: VueWrapper, selector: string) => w.findAll(selector).map(e => e.text())
 /** The functions a stack pane shows, top first; folded runs of runtime frames count in full. */
 const stackNames = (w: VueWrapper, selector: string) => w.findAll(`${selector} .frame`)
-  .flatMap(f => f.attributes('data-function') ?? f.attributes('data-functions')!.split(' '))
+  .flatMap(f => f.attributes('data-function') ?? JSON.parse(f.attributes('data-functions')!) as string[])
 
 describe('TracebackWalk', () => {
   it.each(withTraceback)('%s: each click marks the next printed frame and its source line', async (demo) => {
@@ -51,7 +51,7 @@ describe('TracebackWalk', () => {
       await at(i + 1)
       const marked = text(wrapper, '.tb-line.current')
       expect(marked.length, `click ${i + 1}`).toBe(entry.end - entry.start + 1)
-      expect(marked[0]).toContain(entry.frame.function)
+      expect(marked[0]).toContain(/anonymous/.test(entry.frame.function) ? `${entry.frame.file}:${entry.frame.line}` : entry.frame.function)
       const row = wrapper.find('.row.current')
       if (entry.frame.file === recording.demo.file && entry.frame.line !== null)
         expect(row.attributes('data-line'), `click ${i + 1}: source line`).toBe(String(entry.frame.line))
@@ -86,8 +86,10 @@ describe('StackTimeline', () => {
       const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
       const logical = stackNames(wrapper, '.logical')
       expect(logical, `click ${i}: async stack`).toEqual((chain?.frames ?? []).map(f => f.function).reverse())
-      if (step.file === recording.demo.file && step.line !== null)
-        expect(wrapper.find('.row.current').attributes('data-line')).toBe(String(step.line))
+      // V8 can stop just past the last line (the module's end): there is no line to mark there.
+      const sourceLines = recording.demo.source.replace(/\n$/, '').split('\n').length
+      if (step.file === recording.demo.file && step.line !== null && step.line <= sourceLines)
+        expect(wrapper.find('.row.current').attributes('data-line'), `click ${i}: source line`).toBe(String(step.line))
     }
   })
 })
