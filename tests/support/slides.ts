@@ -25,10 +25,22 @@ export async function overflowOf(page: Page, no: number): Promise<string[]> {
       const style = getComputedStyle(el)
       if (style.visibility === 'hidden' || style.display === 'none' || el.closest('.slidev-vclick-hidden'))
         continue
+      // What is drawn of the element: its box, cut by every ancestor that clips its content.
       const r = el.getBoundingClientRect()
-      if (r.width === 0 || r.height === 0)
+      let { left, top, right, bottom } = r
+      for (let parent = el.parentElement; parent && parent !== slide; parent = parent.parentElement) {
+        const ps = getComputedStyle(parent)
+        if (ps.overflowX === 'visible' && ps.overflowY === 'visible')
+          continue
+        const pr = parent.getBoundingClientRect()
+        left = Math.max(left, pr.left)
+        top = Math.max(top, pr.top)
+        right = Math.min(right, pr.right)
+        bottom = Math.min(bottom, pr.bottom)
+      }
+      if (r.width === 0 || r.height === 0 || right <= left || bottom <= top)
         continue
-      if (r.left < box.left - 1 || r.top < box.top - 1 || r.right > box.right + 1 || r.bottom > box.bottom + 1)
+      if (left < box.left - 1 || top < box.top - 1 || right > box.right + 1 || bottom > box.bottom + 1)
         problems.push(`outside the slide: ${describe(el)}`)
       const clipped = (style.overflowY === 'hidden' && el.scrollHeight > el.clientHeight + 2)
         || (style.overflowX === 'hidden' && el.scrollWidth > el.clientWidth + 2 && style.textOverflow !== 'ellipsis')
