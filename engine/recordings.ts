@@ -25,8 +25,8 @@ export function runtimeSlug(runtime: Pick<RuntimeInfo, 'name' | 'version'>): str
   return `${runtime.name.toLowerCase().replace(/[^a-z0-9]+/g, '')}-${runtime.version}`
 }
 
-export function recordingPath(demo: string, runtime: Pick<RuntimeInfo, 'name' | 'version'>): string {
-  return join(RECORDINGS_DIR, demo, `${runtimeSlug(runtime)}.json`)
+export function recordingPath(demo: string, runtime: Pick<RuntimeInfo, 'name' | 'version'>, dir = RECORDINGS_DIR): string {
+  return join(dir, demo, `${runtimeSlug(runtime)}.json`)
 }
 
 /** Write atomically: a crash never leaves half a recording where a good one was. */
@@ -66,8 +66,9 @@ export function readAllRecordings(dir = RECORDINGS_DIR): { path: string, recordi
   return found.sort((a, b) => a.path.localeCompare(b.path))
 }
 
-export function readManifest(): ManifestEntry[] {
-  if (!existsSync(MANIFEST_FILE))
+export function readManifest(dir = RECORDINGS_DIR): ManifestEntry[] {
+  const file = join(dir, 'manifest.json')
+  if (!existsSync(file))
     return []
-  return JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as ManifestEntry[]
+  return JSON.parse(readFileSync(file, 'utf8')) as ManifestEntry[]
 }

@@ -6,25 +6,29 @@
  *   npm run record -- async_loop      only the named demos
  *   npm run record -- --check         re-run every committed recording whose runtime is here,
  *                                     and fail naming the demo and the difference
+ *   npm run record -- --out DIR       write somewhere else than recordings/ (benchmarks)
  */
-import { relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { diffRecordings } from '../engine/compare'
 import { listDemos, REPO_ROOT, type Demo } from '../engine/demos'
 import { recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
-import { MANIFEST_FILE, readAllRecordings, readManifest, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
+import { readAllRecordings, readManifest, RECORDINGS_DIR, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
 import type { Recording, RuntimeInfo } from '../engine/schema'
 
 const { values: flags, positionals } = parseArgs({
   options: {
     check: { type: 'boolean', default: false },
     matrix: { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '16' },
+    out: { type: 'string' },
   },
   allowPositionals: true,
 })
 
-const concurrency = Math.max(1, Number(flags.concurrency) || 8)
+// Demos mostly sleep: running them all at once is what keeps recording fast.
+const concurrency = Math.max(1, Number(flags.concurrency) || 16)
+const outDir = flags.out ? resolve(flags.out) : RECORDINGS_DIR
 
 /** Run tasks with at most `limit` at once, keeping their order in the results. */
 async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
@@ -77,7 +81,7 @@ async function record(): Promise<number> {
   const written = await pool(jobs, concurrency, async ({ demo, runtime, isDefault }) => {
     try {
       const recording = await recordDemo(demo, { runtime })
-      const path = recordingPath(demo.name, runtime)
+      const path = recordingPath(demo.name, runtime, outDir)
       writeJsonAtomic(path, recording)
       console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
       return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: rel(path), default: isDefault } satisfies ManifestEntry
@@ -94,9 +98,9 @@ async function record(): Promise<number> {
 
 /** The manifest lists every recording on disk; this run's default wins, else the old one stays. */
 function writeManifest(fresh: ManifestEntry[]): void {
-  const old = readManifest()
+  const old = readManifest(outDir)
   const demos = new Set(listDemos().map(demo => demo.name))
-  const entries: ManifestEntry[] = readAllRecordings()
+  const entries: ManifestEntry[] = readAllRecordings(outDir)
     .filter(({ recording }) => demos.has(recording.demo.name))
     .map(({ path, recording }) => {
       const file = rel(path)
@@ -112,7 +116,7 @@ function writeManifest(fresh: ManifestEntry[]): void {
     if (own.length && !own.some(entry => entry.default))
       own.at(-1)!.default = true
   }
-  writeJsonAtomic(MANIFEST_FILE, entries)
+  writeJsonAtomic(join(outDir, 'manifest.json'), entries)
 }
 
 async function check(): Promise<number> {

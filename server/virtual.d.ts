@@ -1,13 +1,9 @@
 declare module 'virtual:demo-highlights' {
-  import type { DemoHighlights } from './highlights'
-
-  const highlights: DemoHighlights
+  const highlights: import('./highlights').DemoHighlights
   export default highlights
 }
 
 declare module 'virtual:recordings' {
-  import type { DeckRecordings } from './recordings'
-
-  const recordings: DeckRecordings
+  const recordings: import('./recordings').DeckRecordings
   export default recordings
 }

@@ -1,0 +1,63 @@
+/**
+ * Trace engine benchmarks: a traced run against a plain run of each seed demo (target:
+ * traced ≤ 1.3× plain), and `npm run record` of every demo against the slowest single
+ * plain run (target ≤ 2×). Plain and traced runs alternate so machine load hits both alike.
+ */
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { ADAPTERS, defaultRuntime, recordDemo } from '../../engine/index'
+import { listDemos, type Demo } from '../../engine/demos'
+import { spawnLimited } from '../../engine/spawn'
+import { ROOT } from '../lib/paths'
+import { median, ms, ratio, type BenchRow } from './table'
+
+const SEED_DEMOS = ['sync', 'async_loop', 'async']
+const ROUNDS = 5
+
+async function plainRun(demo: Demo): Promise<number> {
+  const runtime = await defaultRuntime(demo)
+  const adapter = ADAPTERS[demo.language]
+  if ('prepare' in adapter && typeof adapter.prepare === 'function')
+    await adapter.prepare(demo, runtime)
+  const { command, args } = adapter.plainCommand(demo, runtime)
+  const start = performance.now()
+  await spawnLimited({ command, args, cwd: ROOT }).done
+  return performance.now() - start
+}
+
+async function tracedRun(demo: Demo): Promise<number> {
+  const start = performance.now()
+  await recordDemo(demo)
+  return performance.now() - start
+}
+
+export async function benchEngine(): Promise<BenchRow[]> {
+  const demos = listDemos()
+  const rows: BenchRow[] = []
+  for (const name of SEED_DEMOS) {
+    const demo = demos.find(d => d.name === name)
+    if (!demo)
+      continue
+    const plain: number[] = []
+    const traced: number[] = []
+    await tracedRun(demo) // warm caches once (tsx, interpreter, page cache)
+    for (let i = 0; i < ROUNDS; i++) {
+      plain.push(await plainRun(demo))
+      traced.push(await tracedRun(demo))
+    }
+    const r = median(traced) / median(plain)
+    rows.push({ name: `traced run: ${demo.file}`, value: ms(median(traced)), baseline: `${ms(median(plain))} plain`, target: `≤ 1.3× (${ratio(r)})`, ok: r <= 1.3 })
+  }
+
+  let slowestPlain = 0
+  for (const demo of demos)
+    slowestPlain = Math.max(slowestPlain, median([await plainRun(demo), await plainRun(demo), await plainRun(demo)]))
+  const start = performance.now()
+  const record = spawnSync('npx', ['tsx', join(ROOT, 'scripts/record.ts'), '--out', join(ROOT, 'node_modules/.cache/bench-recordings')], { cwd: ROOT, stdio: 'pipe' })
+  const recordMs = performance.now() - start
+  if (record.status !== 0)
+    throw new Error(`npm run record failed:\n${record.stderr}`)
+  const r = recordMs / slowestPlain
+  rows.push({ name: `npm run record (${demos.length} demos)`, value: ms(recordMs), baseline: `${ms(slowestPlain)} slowest plain demo`, target: `≤ 2× (${ratio(r)})`, ok: r <= 2 })
+  return rows
+}
