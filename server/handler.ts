@@ -1,0 +1,258 @@
+/**
+ * The live-run endpoints as one Node request handler (connect-style `(req, res, next)`),
+ * mounted by the Vite plugin (server/plugin.ts) and by the tests on a bare http server.
+ *
+ * Order of checks for POST <base>__live/run — every refusal is JSON, and nothing is
+ * started before the last one passes:
+ *   403 Host / Origin / password → 405 method → 415 content type → 413 body size →
+ *   400 JSON and name → 404 demo not in demos/ → 503 runtime missing → 429 queue full
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Demo } from '../engine/demos'
+import { DEMOS_DIR, listDemos } from '../engine/demos'
+import type { RecordOptions } from '../engine/adapter'
+import type { Recording, RuntimeInfo } from '../engine/schema'
+import { checkAccess, type Refusal } from './access'
+import { NDJSON_TYPE, PASSWORD_HEADER, RUN_PATH, STATUS_PATH, LIVE_PREFIX, serializeEvent, type DemoStatus, type ErrorBody, type LiveEvent, type StatusBody } from './protocol'
+import { BusyError, CancelledError, RunManager, type RunManagerOptions } from './runs'
+import { checkContentLength, checkContentType, DEFAULT_MAX_BODY_BYTES, isRefusal, parseRunBody, resolveDemo, tooLarge } from './validate'
+
+/** The part of the trace engine (engine/index.ts) the endpoint uses. */
+export interface Engine {
+  recordDemo: (demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'>) => Promise<Recording>
+  defaultRuntime: (demo: Demo) => Promise<RuntimeInfo>
+}
+
+export interface LiveHandlerOptions extends Omit<RunManagerOptions, 'record'> {
+  /** Where demos are listed from; tests point it at a temporary directory. */
+  demosDir?: string
+  /** Slidev's `remote`: undefined unless the deck was started with `--remote [password]`. */
+  remotePassword?: string
+  maxBodyBytes?: number
+  /** Vite's `base` (`/` by default); the endpoints live under `<base>__live/`. */
+  base?: string
+  /** The trace engine; loaded from engine/index.ts on first use by default. */
+  loadEngine?: () => Promise<Engine>
+}
+
+export type NextFunction = (error?: unknown) => void
+
+export interface LiveHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void
+  manager: RunManager
+}
+
+/** Bodies that big are not drained for a clean 413: the connection is cut instead. */
+const MAX_DRAIN_BYTES = 16 * 1024 * 1024
+
+const defaultLoadEngine = () => import('../engine/index') as Promise<Engine>
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  })
+  res.end(text)
+}
+
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  const body: ErrorBody = { error: { code: refusal.code, message: refusal.message } }
+  sendJson(res, refusal.status, body, refusal.headers)
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/** Read the body, at most maxBytes; null when it is bigger (the rest is drained or the socket cut). */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let over = false
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (over) {
+        if (size > MAX_DRAIN_BYTES)
+          req.destroy()
+        return
+      }
+      if (size > maxBytes) {
+        over = true
+        chunks.length = 0
+        resolve(null)
+        return
+      }
+      chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.on('end', () => {
+      if (!over)
+        resolve(Buffer.concat(chunks).toString('utf8'))
+    })
+    req.on('error', reject)
+  })
+}
+
+export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler {
+  const demosDir = options.demosDir ?? DEMOS_DIR
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const base = (options.base ?? '/').replace(/\/?$/, '/')
+  const loadEngine = options.loadEngine ?? defaultLoadEngine
+  let enginePromise: Promise<Engine> | null = null
+  const engine = (): Promise<Engine> => {
+    enginePromise ??= loadEngine().catch((error) => {
+      enginePromise = null // the adapters may appear while the server runs: try again next time
+      throw error
+    })
+    return enginePromise
+  }
+
+  const manager = new RunManager({
+    ...options,
+    record: async (demo, recordOptions) => (await engine()).recordDemo(demo, recordOptions),
+  })
+
+  const access = (req: IncomingMessage) => checkAccess({
+    host: header(req, 'host'),
+    origin: header(req, 'origin'),
+    fetchSite: header(req, 'sec-fetch-site'),
+    password: header(req, PASSWORD_HEADER),
+  }, { remotePassword: options.remotePassword })
+
+  async function runtimeOf(demo: Demo): Promise<{ runtime: RuntimeInfo } | Refusal> {
+    let loaded: Engine
+    try {
+      loaded = await engine()
+    }
+    catch (error) {
+      return { status: 503, code: 'engine-unavailable', message: `the trace engine could not be loaded: ${(error as Error).message}` }
+    }
+    try {
+      return { runtime: await loaded.defaultRuntime(demo) }
+    }
+    catch (error) {
+      return { status: 503, code: 'runtime-missing', message: (error as Error).message }
+    }
+  }
+
+  async function status(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return refuse(res, { status: 405, code: 'bad-method', message: `${STATUS_PATH} answers GET only`, headers: { Allow: 'GET, HEAD' } })
+    const demos: DemoStatus[] = await Promise.all(listDemos(demosDir).map(async (demo) => {
+      const found = await runtimeOf(demo)
+      return {
+        name: demo.name,
+        file: demo.file,
+        language: demo.language,
+        runtime: isRefusal(found) ? null : { name: found.runtime.name, version: found.runtime.version },
+        reason: isRefusal(found) ? found.message : null,
+      }
+    }))
+    const body: StatusBody = {
+      live: true,
+      demos,
+      limits: {
+        timeoutMs: manager.timeoutMs,
+        outputCapBytes: manager.outputCapBytes,
+        maxConcurrent: manager.maxConcurrent,
+        maxQueued: manager.maxQueued,
+      },
+      running: manager.running,
+      queued: manager.queued,
+    }
+    sendJson(res, 200, body)
+  }
+
+  async function run(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST')
+      return refuse(res, { status: 405, code: 'bad-method', message: `${RUN_PATH} answers POST only, with a JSON body {"demo": "<name>"}`, headers: { Allow: 'POST' } })
+    const early = checkContentType(header(req, 'content-type')) ?? checkContentLength(header(req, 'content-length'), maxBodyBytes)
+    if (early)
+      return refuse(res, { ...early, headers: { Connection: 'close' } })
+    const raw = await readBody(req, maxBodyBytes)
+    if (raw === null)
+      return refuse(res, { ...tooLarge(maxBodyBytes), headers: { Connection: 'close' } })
+    const parsed = parseRunBody(raw)
+    if (isRefusal(parsed))
+      return refuse(res, parsed)
+    const resolved = resolveDemo(parsed.name, demosDir)
+    if (isRefusal(resolved))
+      return refuse(res, resolved)
+    const found = await runtimeOf(resolved.demo)
+    if (isRefusal(found))
+      return refuse(res, found)
+
+    // From here the answer is a stream of events, one JSON object per line.
+    const controller = new AbortController()
+    res.on('close', () => {
+      if (!res.writableFinished)
+        controller.abort(new CancelledError())
+    })
+    const send = (event: LiveEvent) => {
+      if (!res.writableEnded && !res.destroyed)
+        res.write(serializeEvent(event))
+    }
+    if (!manager.hasRoom()) {
+      const busy = new BusyError(manager.running, manager.queued)
+      return refuse(res, { status: 429, code: 'busy', message: busy.message, headers: { 'Retry-After': '1' } })
+    }
+    res.writeHead(200, {
+      'Content-Type': `${NDJSON_TYPE}; charset=utf-8`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Accel-Buffering': 'no',
+    })
+    res.flushHeaders()
+    req.socket.setNoDelay(true)
+    let ended = false
+    let recording: Recording
+    try {
+      recording = await manager.submit(resolved.demo, {
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === 'end')
+            ended = true
+          send(event)
+        },
+      })
+    }
+    catch (error) {
+      if (!(error instanceof CancelledError))
+        send({ type: 'error', message: (error as Error).message })
+      res.end()
+      return
+    }
+    if (!ended)
+      send({ type: 'end', recording })
+    res.end()
+  }
+
+  const handler = ((req, res, next) => {
+    const path = (req.url ?? '').split('?')[0]!
+    if (!path.startsWith(base + LIVE_PREFIX))
+      return next ? next() : refuse(res, { status: 404, code: 'bad-path', message: 'not a live-run endpoint' })
+    const route = path.slice(base.length)
+    const denied = access(req)
+    if (denied)
+      return refuse(res, denied)
+    const work = route === RUN_PATH
+      ? run(req, res)
+      : route === STATUS_PATH
+        ? status(req, res)
+        : Promise.resolve(refuse(res, { status: 404, code: 'bad-path', message: `no live-run endpoint at ${JSON.stringify(path.slice(0, 100))}: there are ${base}${STATUS_PATH} and ${base}${RUN_PATH}` }))
+    work.catch((error) => {
+      if (!res.headersSent)
+        refuse(res, { status: 500, code: 'internal', message: (error as Error).message })
+      else
+        res.end()
+    })
+  }) as LiveHandler
+  handler.manager = manager
+  return handler
+}

@@ -1,0 +1,66 @@
+/**
+ * What a run request may contain: a JSON object with one field, `demo`, naming a demo
+ * listed from disk. Never a path, never code. Plain functions, unit-tested without HTTP.
+ */
+import { DEMO_NAME, findDemo, type Demo } from '../engine/demos'
+import type { Refusal } from './access'
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024
+
+export function checkContentType(contentType: string | undefined): Refusal | null {
+  const [type, ...params] = (contentType ?? '').split(';').map(part => part.trim().toLowerCase())
+  const charsetOk = params.every(param => !param.startsWith('charset=') || param === 'charset=utf-8')
+  if (type === 'application/json' && charsetOk)
+    return null
+  return {
+    status: 415,
+    code: 'bad-content-type',
+    message: `a run request is JSON: send Content-Type: application/json (got ${JSON.stringify((contentType ?? '(none)').slice(0, 100))})`,
+  }
+}
+
+export function checkContentLength(contentLength: string | undefined, maxBytes = DEFAULT_MAX_BODY_BYTES): Refusal | null {
+  if (contentLength === undefined)
+    return null
+  if (!/^\d{1,15}$/.test(contentLength))
+    return { status: 400, code: 'bad-body', message: 'the Content-Length header is not a number' }
+  return Number(contentLength) > maxBytes ? tooLarge(maxBytes) : null
+}
+
+export function tooLarge(maxBytes = DEFAULT_MAX_BODY_BYTES): Refusal {
+  return { status: 413, code: 'body-too-large', message: `a run request is at most ${maxBytes} bytes: send {"demo": "<name>"}` }
+}
+
+/** The demo name from a run request's body, or why the body is refused. */
+export function parseRunBody(raw: string): { name: string } | Refusal {
+  let data: unknown
+  try {
+    data = JSON.parse(raw)
+  }
+  catch {
+    return { status: 400, code: 'bad-json', message: 'the request body is not JSON: send {"demo": "<name>"}' }
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return { status: 400, code: 'bad-body', message: 'the request body must be a JSON object: {"demo": "<name>"}' }
+  const extra = Object.keys(data).filter(key => key !== 'demo')
+  if (extra.length)
+    return { status: 400, code: 'bad-body', message: `unexpected field ${JSON.stringify(extra[0]!.slice(0, 40))}: the body is only {"demo": "<name>"}` }
+  const name = (data as { demo?: unknown }).demo
+  if (typeof name !== 'string')
+    return { status: 400, code: 'bad-body', message: 'the field "demo" must be a string: the name of a file in demos/ without its extension' }
+  if (!DEMO_NAME.test(name))
+    return { status: 400, code: 'bad-name', message: `${JSON.stringify(name.slice(0, 80))} is not a demo name: a name is a file stem like "async_loop", never a path` }
+  return { name }
+}
+
+/** The demo of that name in the demos directory, or a 404 naming the ones there are. */
+export function resolveDemo(name: string, demosDir: string): { demo: Demo } | Refusal {
+  const demo = findDemo(name, demosDir)
+  if (demo)
+    return { demo }
+  return { status: 404, code: 'unknown-demo', message: `there is no demo named ${JSON.stringify(name)} in demos/` }
+}
+
+export function isRefusal(value: object): value is Refusal {
+  return 'status' in value && 'code' in value
+}

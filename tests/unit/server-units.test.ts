@@ -1,0 +1,210 @@
+/** The live-run server's HTTP-agnostic parts: access rules, request validation, the run manager. */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { Demo } from '../../engine/demos'
+import type { Recording, RunEvent } from '../../engine/schema'
+import { checkAccess, hostnameOf } from '../../server/access'
+import { parseNdjson, serializeEvent, type LiveEvent } from '../../server/protocol'
+import { BusyError, CancelledError, RunManager, type RecordFunction } from '../../server/runs'
+import { checkContentLength, checkContentType, isRefusal, parseRunBody, resolveDemo } from '../../server/validate'
+
+const request = (host: string | undefined, extra: { origin?: string, password?: string, fetchSite?: string } = {}) =>
+  ({ host, origin: extra.origin, password: extra.password, fetchSite: extra.fetchSite })
+
+describe('access', () => {
+  it('parses Host headers strictly', () => {
+    expect(hostnameOf('localhost:3030')).toBe('localhost')
+    expect(hostnameOf('LOCALHOST')).toBe('localhost')
+    expect(hostnameOf('[::1]:3030')).toBe('[::1]')
+    expect(hostnameOf('127.0.0.1')).toBe('127.0.0.1')
+    for (const bad of ['', 'localhost:3030:1', 'user@localhost', 'localhost/x', 'local host', 'localhost:abc', '[::1', 'a\0b'])
+      expect(hostnameOf(bad), bad).toBeNull()
+  })
+
+  it('lets this machine in, with or without an Origin of this machine', () => {
+    for (const host of ['localhost:3030', '127.0.0.1:3030', '[::1]:3030', 'localhost'])
+      expect(checkAccess(request(host))).toBeNull()
+    expect(checkAccess(request('localhost:3030', { origin: 'http://localhost:3030' }))).toBeNull()
+    expect(checkAccess(request('localhost:3030', { origin: 'http://127.0.0.1:5173', fetchSite: 'same-site' }))).toBeNull()
+  })
+
+  it('refuses other hosts, other origins and cross-site requests', () => {
+    const cases: [ReturnType<typeof request>, string][] = [
+      [request(undefined), 'forbidden-host'],
+      [request('evil.example'), 'forbidden-host'],
+      [request('192.168.1.20:3030'), 'forbidden-host'],
+      [request('localhost.evil.example:3030'), 'forbidden-host'],
+      [request('127.0.0.2:3030'), 'forbidden-host'],
+      [request('localhost:3030', { origin: 'http://evil.example' }), 'forbidden-origin'],
+      [request('localhost:3030', { origin: 'null' }), 'forbidden-origin'],
+      [request('localhost:3030', { origin: 'file://' }), 'forbidden-origin'],
+      [request('localhost:3030', { origin: 'not a url' }), 'forbidden-origin'],
+      [request('localhost:3030', { fetchSite: 'cross-site' }), 'forbidden-origin'],
+    ]
+    for (const [req, code] of cases) {
+      const refusal = checkAccess(req)
+      expect(refusal?.status, JSON.stringify(req)).toBe(403)
+      expect(refusal?.code, JSON.stringify(req)).toBe(code)
+    }
+  })
+
+  it('served to the network: other hosts need the remote password, and their own origin', () => {
+    const remote = { remotePassword: 's3cret' }
+    expect(checkAccess(request('192.168.1.20:3030'), remote)?.code).toBe('password-required')
+    expect(checkAccess(request('192.168.1.20:3030', { password: 'wrong' }), remote)?.code).toBe('password-required')
+    expect(checkAccess(request('192.168.1.20:3030', { password: 's3cret' }), remote)).toBeNull()
+    expect(checkAccess(request('192.168.1.20:3030', { password: 's3cret', origin: 'http://192.168.1.20:3030' }), remote)).toBeNull()
+    expect(checkAccess(request('192.168.1.20:3030', { password: 's3cret', origin: 'http://evil.example' }), remote)?.code).toBe('forbidden-origin')
+    expect(checkAccess(request('localhost:3030', { password: 's3cret', origin: 'http://evil.example' }), remote)?.code).toBe('forbidden-origin')
+    // This machine still needs no password.
+    expect(checkAccess(request('localhost:3030'), remote)).toBeNull()
+    // `--remote` without a password: never from the network.
+    expect(checkAccess(request('192.168.1.20:3030', { password: '' }), { remotePassword: '' })?.code).toBe('password-required')
+  })
+})
+
+describe('request validation', () => {
+  it('wants JSON, and a small body', () => {
+    expect(checkContentType('application/json')).toBeNull()
+    expect(checkContentType('application/json; charset=UTF-8')).toBeNull()
+    for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1', 'application/jsonx'])
+      expect(checkContentType(type)?.status, String(type)).toBe(415)
+    expect(checkContentLength('20')).toBeNull()
+    expect(checkContentLength(undefined)).toBeNull()
+    expect(checkContentLength('4097')?.status).toBe(413)
+    expect(checkContentLength('-1')?.status).toBe(400)
+  })
+
+  it('takes a demo name and nothing else', () => {
+    expect(parseRunBody('{"demo":"async_loop"}')).toEqual({ name: 'async_loop' })
+    const refused: [string, number, string][] = [
+      ['', 400, 'bad-json'],
+      ['demo=async_loop', 400, 'bad-json'],
+      ['[]', 400, 'bad-body'],
+      ['null', 400, 'bad-body'],
+      ['"async_loop"', 400, 'bad-body'],
+      ['{}', 400, 'bad-body'],
+      ['{"demo":1}', 400, 'bad-body'],
+      ['{"demo":"async_loop","code":"print(1)"}', 400, 'bad-body'],
+      ['{"demo":"../package"}', 400, 'bad-name'],
+      ['{"demo":"/etc/passwd"}', 400, 'bad-name'],
+      ['{"demo":"async_loop.py"}', 400, 'bad-name'],
+      ['{"demo":"async_loop\\u0000"}', 400, 'bad-name'],
+      ['{"demo":"%2e%2e%2fpackage"}', 400, 'bad-name'],
+      ['{"demo":""}', 400, 'bad-name'],
+    ]
+    for (const [body, status, code] of refused) {
+      const result = parseRunBody(body)
+      expect(isRefusal(result) && [result.status, result.code], body).toEqual([status, code])
+    }
+  })
+
+  it('finds only demos listed from the demos directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'live-demos-'))
+    writeFileSync(join(dir, 'here.py'), 'print(1)\n')
+    writeFileSync(join(dir, 'notes.txt'), '')
+    expect(resolveDemo('here', dir)).toMatchObject({ demo: { name: 'here', language: 'python' } })
+    expect(resolveDemo('notes', dir)).toMatchObject({ status: 404, code: 'unknown-demo' })
+    expect(resolveDemo('async_loop', dir)).toMatchObject({ status: 404 })
+  })
+})
+
+describe('protocol', () => {
+  it('one event per line, whatever the text holds', () => {
+    const events: LiveEvent[] = [
+      { type: 'queued', position: 2 },
+      { type: 'output', chunk: { stream: 'stderr', atMs: 1, text: 'line 1\nline 2\n\u2028"quoted"' } },
+      { type: 'error', message: 'x' },
+    ]
+    const text = events.map(serializeEvent).join('')
+    expect(text.split('\n')).toHaveLength(4)
+    // Fed in arbitrary pieces, the parser gives back the same events.
+    let rest = ''
+    const got: LiveEvent[] = []
+    for (let i = 0; i < text.length; i += 7) {
+      const parsed = parseNdjson(rest + text.slice(i, i + 7))
+      got.push(...parsed.events)
+      rest = parsed.rest
+    }
+    expect(got).toEqual(events)
+    expect(rest).toBe('')
+  })
+})
+
+const fakeDemo = (name: string): Demo => ({ name, file: `demos/${name}.py`, absPath: `/nowhere/${name}.py`, language: 'python', source: '' })
+
+/** A fake engine: each run waits until the test releases it (or its signal aborts). */
+function controllableRecord() {
+  const pending: { demo: Demo, release: () => void, signal: AbortSignal, timeoutMs: number }[] = []
+  const record: RecordFunction = (demo, options) => new Promise((resolve, reject) => {
+    options.onEvent({ type: 'output', chunk: { stream: 'stdout', atMs: 0, text: `${demo.name}\n` } } satisfies RunEvent)
+    const entry = { demo, signal: options.signal, timeoutMs: options.timeoutMs, release: () => resolve({ demo: { name: demo.name } } as Recording) }
+    pending.push(entry)
+    options.signal.addEventListener('abort', () => reject(new Error('killed')))
+  })
+  return { record, pending }
+}
+
+const tick = () => new Promise(resolve => setTimeout(resolve, 0))
+
+describe('run manager', () => {
+  it('runs at most maxConcurrent at once, queues up to maxQueued, then refuses', async () => {
+    const { record, pending } = controllableRecord()
+    const manager = new RunManager({ record, maxConcurrent: 2, maxQueued: 2 })
+    const events: LiveEvent[][] = []
+    const submit = (name: string) => {
+      const seen: LiveEvent[] = []
+      events.push(seen)
+      return manager.submit(fakeDemo(name), { onEvent: e => seen.push(e), signal: new AbortController().signal })
+    }
+    const runs = ['a', 'b', 'c', 'd'].map(submit)
+    expect(manager.running).toBe(2)
+    expect(manager.queued).toBe(2)
+    expect(manager.hasRoom()).toBe(false)
+    expect(() => submit('e')).toThrow(BusyError)
+    expect(events[2]).toEqual([{ type: 'queued', position: 1 }])
+    expect(events[3]).toEqual([{ type: 'queued', position: 2 }])
+
+    pending[0]!.release()
+    await tick()
+    expect(manager.running).toBe(2)
+    expect(manager.queued).toBe(1)
+    expect(events[3]).toContainEqual({ type: 'queued', position: 1 })
+    for (let i = 1; i < 4; i++) {
+      await tick()
+      pending[i]!.release()
+    }
+    const done = await Promise.all(runs)
+    expect(done.map(r => r.demo.name)).toEqual(['a', 'b', 'c', 'd'])
+    expect(manager.started).toBe(4)
+    expect(manager.running + manager.queued).toBe(0)
+  })
+
+  it('a run cancelled while it waits never starts; one cancelled while it runs is aborted', async () => {
+    const { record, pending } = controllableRecord()
+    const manager = new RunManager({ record, maxConcurrent: 1, maxQueued: 4 })
+    const first = new AbortController()
+    const second = new AbortController()
+    const running = manager.submit(fakeDemo('a'), { onEvent: () => {}, signal: first.signal })
+    const waiting = manager.submit(fakeDemo('b'), { onEvent: () => {}, signal: second.signal })
+    second.abort()
+    await expect(waiting).rejects.toBeInstanceOf(CancelledError)
+    expect(manager.queued).toBe(0)
+    first.abort()
+    await expect(running).rejects.toBeInstanceOf(CancelledError)
+    expect(pending[0]!.signal.aborted).toBe(true)
+    expect(manager.started).toBe(1)
+    expect(manager.running).toBe(0)
+  })
+
+  it('passes the limits on, and stops a run the engine lets overrun', async () => {
+    const { record, pending } = controllableRecord()
+    const manager = new RunManager({ record, timeoutMs: 50, graceMs: 50, outputCapBytes: 123 })
+    const run = manager.submit(fakeDemo('a'), { onEvent: () => {}, signal: new AbortController().signal })
+    expect(pending[0]!.timeoutMs).toBe(50)
+    await expect(run).rejects.toThrow(/past its 50 ms time limit/)
+    expect(pending[0]!.signal.aborted).toBe(true)
+  })
+})
