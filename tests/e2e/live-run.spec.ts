@@ -8,9 +8,9 @@ import { DEV_PORT, STATIC_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 
 async function liveSlideNo(): Promise<number> {
-  const slide = (await loadDeck()).find(s => s.title === 'Live run')
+  const slide = (await loadDeck()).find(s => s.content.includes('<LiveRun demo="async_loop"'))
   if (!slide)
-    throw new Error('slides.md has no slide titled "Live run" with <LiveRun demo="async_loop" />')
+    throw new Error('slides.md has no slide with <LiveRun demo="async_loop" />')
   return slide.no
 }
 

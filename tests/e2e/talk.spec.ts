@@ -20,6 +20,7 @@ test('the whole talk, walked with the arrow keys: no console error, no overflow,
   await page.goto(`http://localhost:${DEV_PORT}/1`)
   await expect(page.locator('.slidev-page-1')).toBeVisible()
   const overflowing: string[] = []
+  const clicksOf = new Map<number, number>()
   const seen = new Set<number>()
   let last = ''
   for (let presses = 0; presses < 1000; presses++) {
@@ -28,6 +29,7 @@ test('the whole talk, walked with the arrow keys: no console error, no overflow,
     if (key === last)
       break
     last = key
+    clicksOf.set(at.no, at.total)
     if (!seen.has(at.no)) {
       seen.add(at.no)
       await expect(page.locator(`.slidev-page-${at.no}`)).toBeVisible()
@@ -46,4 +48,13 @@ test('the whole talk, walked with the arrow keys: no console error, no overflow,
   expect(errors, 'console errors').toEqual([])
   expect(external, 'requests beyond localhost').toEqual([])
   expect(overflowing, 'overflowing slides').toEqual([])
+
+  // Presenter mode carries the talk: every slide has notes, with one [click] per click.
+  const notes = slides.map((slide) => {
+    const markers = slide.note.match(/\[click(:\d+)?\]/g) ?? []
+    const last = markers.at(-1)?.match(/\d+/)
+    return { no: slide.no, title: slide.title, clicks: clicksOf.get(slide.no), marked: last ? Number(last[0]) : markers.length, hasNote: slide.note.length > 0 }
+  })
+  expect(notes.filter(n => !n.hasNote).map(n => n.title), 'slides without speaker notes').toEqual([])
+  expect(notes.filter(n => n.clicks !== n.marked).map(n => `slide ${n.no} "${n.title}": ${n.clicks} clicks, ${n.marked} [click] markers`), 'notes out of step with the clicks').toEqual([])
 })

@@ -10,13 +10,20 @@ export interface DeckSlide {
   no: number
   title: string
   note: string
+  /** The slide's markdown, without its frontmatter and notes. */
+  content: string
 }
 
 export async function loadDeck(): Promise<DeckSlide[]> {
   const data = await load({ roots: [ROOT], userRoot: ROOT }, join(ROOT, 'slides.md'))
   return data.slides
     .filter(slide => !slide.frontmatter.disabled && !slide.frontmatter.hide)
-    .map((slide, i) => ({ no: i + 1, title: (slide.title ?? '').trim(), note: (slide.note ?? '').trim() }))
+    .map((slide, i) => ({ no: i + 1, title: plainText(slide.title ?? ''), note: (slide.note ?? '').trim(), content: slide.content ?? '' }))
+}
+
+/** A markdown title as the slide shows it: `asyncio.run` → asyncio.run. */
+function plainText(markdown: string): string {
+  return markdown.replace(/`|\*\*/g, '').trim()
 }
 
 /** Hosts a page of the deck may talk to: only this machine. */
