@@ -3,10 +3,16 @@
  * printed as a table. `npm run bench -- deck` runs one suite.
  */
 import { benchDeck } from './bench/deck'
+import { benchEngine } from './bench/engine'
+import { benchExport } from './bench/export'
+import { benchLive } from './bench/live'
 import { printTable, type BenchRow } from './bench/table'
 
 const suites: Record<string, () => Promise<BenchRow[]>> = {
   deck: benchDeck,
+  engine: benchEngine,
+  live: benchLive,
+  export: benchExport,
 }
 
 async function main() {

@@ -1,40 +1,120 @@
 /**
- * `npm run export`: the deck to PDF with Slidev's exporter, in the browser the project finds.
+ * `npm run export`: the deck to three PDFs in exports/ (git-ignored).
+ *
+ *   exports/slides.pdf    one page per slide, in its final state; outline from the titles
+ *   exports/steps.pdf     one page per click (Slidev's --with-clicks)
+ *   exports/handout.pdf   cover, each slide with its speaker notes, each demo's program and
+ *                         traceback; A4 portrait (US Letter with --letter)
+ *
+ * Options:
+ *   --out <dir>         write there instead of exports/
+ *   --letter            the handout on US Letter instead of A4
+ *   --only <kinds>      only some files: slides, steps, handout (comma-separated, repeatable)
+ *   --entry <file.md>   another deck entry than slides.md
+ *   --port <n>          the port the built deck is served on (default: a free one)
+ *   --timeout <s>       longest wait for the build and for each print page (default 120)
+ *
+ * Exit codes: 0 done; 1 the export failed (a slide threw, a request left localhost, a
+ * timeout); 2 the environment or the arguments (no browser, busy port, unknown option).
  */
-import { spawnSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { BrowserNotFoundError, findBrowser } from './lib/browser'
+import { relative, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { BrowserNotFoundError } from './lib/browser'
+import { ROOT } from './lib/paths'
+import { ExportError, UsageError } from './export/errors'
+import { exportDeck, KINDS, type Kind } from './export/index'
+import { Progress } from './export/progress'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-export const EXPORT_DIR = join(root, 'exports')
-
-function main() {
-  let browser: string
+function parseOptions() {
+  let parsed
   try {
-    browser = findBrowser()
+    parsed = parseArgs({
+      options: {
+        'out': { type: 'string' },
+        'letter': { type: 'boolean', default: false },
+        'only': { type: 'string', multiple: true },
+        'entry': { type: 'string' },
+        'port': { type: 'string' },
+        'timeout': { type: 'string' },
+        'help': { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }).values
   }
   catch (error) {
-    if (error instanceof BrowserNotFoundError) {
-      console.error(error.message)
-      process.exit(2)
-    }
-    throw error
+    throw new UsageError(`${(error as Error).message}\nRun \`npm run export -- --help\` for the options.`)
   }
-  mkdirSync(EXPORT_DIR, { recursive: true })
-  const out = join(EXPORT_DIR, 'slides.pdf')
-  const result = spawnSync(process.execPath, [
-    join(root, 'node_modules/@slidev/cli/bin/slidev.mjs'),
-    'export',
-    '--executable-path',
-    browser,
-    '--output',
-    out,
-    '--timeout',
-    '60000',
-  ], { cwd: root, stdio: 'inherit' })
-  process.exit(result.status ?? 1)
+  const only = (parsed.only ?? []).flatMap(value => value.split(',')).map(value => value.trim()).filter(Boolean)
+  const unknown = only.filter(kind => !KINDS.includes(kind as Kind))
+  if (unknown.length)
+    throw new UsageError(`--only takes ${KINDS.join(', ')}; not ${unknown.join(', ')}`)
+  const port = parsed.port === undefined ? undefined : Number(parsed.port)
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
+    throw new UsageError(`--port takes a port number, not ${parsed.port}`)
+  const timeout = parsed.timeout === undefined ? 120 : Number(parsed.timeout)
+  if (!(timeout > 0))
+    throw new UsageError(`--timeout takes seconds, not ${parsed.timeout}`)
+  return {
+    help: parsed.help,
+    outDir: resolve(parsed.out ?? resolve(ROOT, 'exports')),
+    entry: resolve(parsed.entry ?? resolve(ROOT, 'slides.md')),
+    only: (only.length ? KINDS.filter(kind => only.includes(kind)) : [...KINDS]) as Kind[],
+    paper: parsed.letter ? 'letter' as const : 'a4' as const,
+    port,
+    timeoutMs: timeout * 1000,
+  }
 }
 
-main()
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path)
+  return rel.startsWith('..') ? path : rel
+}
+
+async function main(): Promise<number> {
+  let progress: Progress | undefined
+  // Ctrl-C: exit through process.exit, so the server (its own process group) is stopped.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress?.abort()
+      console.error(`export interrupted (${signal}); the PDFs already in the output folder were left as they were.`)
+      process.exit(130)
+    })
+  }
+  try {
+    const options = parseOptions()
+    if (options.help) {
+      const doc = (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8').match(/\/\*\*([\s\S]*?)\*\//)![1]!
+      console.log(doc.replace(/^ \* ?/gm, '').trim())
+      return 0
+    }
+    const started = performance.now()
+    progress = new Progress(options.only)
+    const result = await exportDeck({ ...options, progress })
+    progress.end()
+    for (const file of result.files)
+      console.log(`✓ ${shown(file.path)}  ${file.pages} pages, ${megabytes(file.bytes)}`)
+    console.log(`  ${result.requests} requests, all to localhost · ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    for (const warning of result.warnings.slice(0, 8))
+      console.error(`warning: ${warning}`)
+    if (result.warnings.length > 8)
+      console.error(`warning: … and ${result.warnings.length - 8} more`)
+    return 0
+  }
+  catch (error) {
+    progress?.abort()
+    if (error instanceof BrowserNotFoundError) {
+      console.error(error.message)
+      return 2
+    }
+    if (error instanceof ExportError) {
+      console.error(`export failed: ${error.message}`)
+      console.error('The PDFs already in the output folder were left as they were.')
+      return error.exitCode
+    }
+    console.error('export failed:', error)
+    return 1
+  }
+}
+
+process.exit(await main())

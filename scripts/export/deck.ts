@@ -1,0 +1,160 @@
+/**
+ * What an export needs to know about the deck before a browser opens: its slides (title,
+ * speaker notes) as Slidev itself parses them, the page size, and the demos with their
+ * committed recordings (the cover's runtime versions and the handout's appendix).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { basename, dirname, extname, join } from 'node:path'
+import { load, parseAspectRatio } from '@slidev/parser/fs'
+import { parseRecording, type Recording } from '../../engine/schema'
+import { ExportError } from './errors'
+
+export interface DeckSlide {
+  /** 1-based, as in the deck's URL and on the print page. */
+  no: number
+  /** The slide's title as written (may hold Markdown such as `code`). */
+  title: string
+  /** The title as plain text, for outlines and headings. */
+  plainTitle: string
+  /** Speaker notes, raw Markdown ('' when there are none). */
+  note: string
+}
+
+export interface DeckDemo {
+  name: string
+  /** Repo-relative: `demos/sync.py`. */
+  file: string
+  source: string
+  /** The committed default recording, or null when the demo has none yet. */
+  recording: Recording | null
+}
+
+export interface Deck {
+  entry: string
+  root: string
+  title: string
+  info: string
+  author: string
+  slides: DeckSlide[]
+  /**
+   * Slide canvas in CSS px. The height is exact (980 / (16/9) = 551.25), not rounded as
+   * `slidev export` rounds it: a page 0.25 px shorter than its slide lets the slide's
+   * bottom edge spill onto the next page, where its clipped text then shows up in a
+   * search (and only in some runs).
+   */
+  width: number
+  height: number
+  dark: boolean
+  demos: DeckDemo[]
+  /** Problems with recordings that do not stop the export (shown as warnings). */
+  warnings: string[]
+}
+
+/** `Rust's backtrace: \`{{closure}}\` frames` → `Rust's backtrace: {{closure}} frames`. */
+export function plainText(markdown: string): string {
+  return markdown
+    .replace(/<[^>]+>/g, '')
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/\*\*([^*]+)\*\*|__([^_]+)__/g, '$1$2')
+    .replace(/(^|\W)\*([^*]+)\*(?=\W|$)/g, '$1$2')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim()
+}
+
+const DEMO_EXTENSIONS = new Set(['.py', '.mjs', '.js', '.rs'])
+
+interface ManifestEntry {
+  demo: string
+  file: string
+  default: boolean
+}
+
+/** Each demo's default recording from `recordings/manifest.json`; none yet is fine. */
+function readRecordings(root: string, warnings: string[]): Map<string, Recording> {
+  const found = new Map<string, Recording>()
+  const manifestFile = join(root, 'recordings/manifest.json')
+  if (!existsSync(manifestFile))
+    return found
+  let manifest: ManifestEntry[]
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as ManifestEntry[]
+  }
+  catch (error) {
+    throw new ExportError(`recordings/manifest.json is not readable JSON: ${(error as Error).message}`)
+  }
+  // Each demo's default recording; the first one listed when none is marked default.
+  const ordered = [...manifest].sort((a, b) => Number(b.default) - Number(a.default))
+  for (const entry of ordered) {
+    if (found.has(entry.demo))
+      continue
+    const path = join(root, entry.file)
+    if (!existsSync(path)) {
+      warnings.push(`${entry.file} is in recordings/manifest.json but not on disk (run \`npm run record -- ${entry.demo}\`)`)
+      continue
+    }
+    let data: unknown
+    try {
+      data = JSON.parse(readFileSync(path, 'utf8'))
+    }
+    catch (error) {
+      throw new ExportError(`${entry.file} is not readable JSON: ${(error as Error).message}`)
+    }
+    try {
+      found.set(entry.demo, parseRecording(data, entry.file))
+    }
+    catch (error) {
+      throw new ExportError((error as Error).message)
+    }
+  }
+  return found
+}
+
+function readDemos(root: string, warnings: string[]): DeckDemo[] {
+  const dir = join(root, 'demos')
+  if (!existsSync(dir))
+    return []
+  const recordings = readRecordings(root, warnings)
+  return readdirSync(dir)
+    .filter(file => DEMO_EXTENSIONS.has(extname(file)))
+    .sort()
+    .map((file) => {
+      const name = basename(file, extname(file))
+      return {
+        name,
+        file: `demos/${file}`,
+        source: readFileSync(join(dir, file), 'utf8'),
+        recording: recordings.get(name) ?? null,
+      }
+    })
+}
+
+export async function loadDeck(entry: string): Promise<Deck> {
+  if (!existsSync(entry))
+    throw new ExportError(`no deck at ${entry}`)
+  const root = dirname(entry)
+  const data = await load({ roots: [root], userRoot: root }, entry)
+  const headmatter = data.headmatter as Record<string, unknown>
+  const slides = data.slides.map((slide, i) => {
+    const title = (slide.title ?? '').trim()
+    return { no: i + 1, title, plainTitle: plainText(title) || `Slide ${i + 1}`, note: (slide.note ?? '').trim() }
+  })
+  if (!slides.length)
+    throw new ExportError(`${entry} has no slides`)
+  const width = Number(headmatter.canvasWidth ?? 980)
+  const aspect = headmatter.aspectRatio === undefined ? 16 / 9 : parseAspectRatio(headmatter.aspectRatio as string | number)
+  const warnings: string[] = []
+  return {
+    entry,
+    root,
+    title: String(headmatter.title ?? slides[0]!.plainTitle),
+    info: typeof headmatter.info === 'string' ? headmatter.info.trim() : '',
+    author: typeof headmatter.author === 'string' ? headmatter.author : '',
+    slides,
+    width,
+    height: width / aspect,
+    dark: headmatter.colorSchema === 'dark',
+    demos: readDemos(root, warnings),
+    warnings,
+  }
+}
