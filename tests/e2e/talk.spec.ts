@@ -24,16 +24,24 @@ test('the whole talk, walked with the arrow keys: no console error, no overflow,
   const seen = new Set<number>()
   let last = ''
   for (let presses = 0; presses < 1000; presses++) {
-    const at = await position(page)
+    let at = await position(page)
+    if (!seen.has(at.no)) {
+      // A slide's components register their clicks when they mount: let it settle first.
+      await expect(page.locator(`.slidev-page-${at.no}`)).toBeVisible()
+      await page.waitForLoadState('networkidle')
+      // Settled when the click count reads the same twice, 400 ms apart.
+      for (let previous = -1; previous !== at.total;) {
+        previous = at.total
+        await page.waitForTimeout(400)
+        at = await position(page)
+      }
+    }
     const key = `${at.no}/${at.clicks}`
     if (key === last)
       break
     last = key
     clicksOf.set(at.no, at.total)
-    if (!seen.has(at.no)) {
-      seen.add(at.no)
-      await expect(page.locator(`.slidev-page-${at.no}`)).toBeVisible()
-    }
+    seen.add(at.no)
     // Every click state must fit, not only the first.
     const problems = await overflowOf(page, at.no)
     if (problems.length)
