@@ -1,0 +1,133 @@
+/**
+ * A minimal Chrome DevTools Protocol client over one WebSocket (the `ws` package).
+ *
+ * Node's inspector does not set TCP_NODELAY on its side, so whenever it writes two
+ * messages in a row the second one waits for our (delayed, up to 40 ms) ACK of the
+ * first. Two rules keep that out of the way (see inspector.ts):
+ * - a session that only listens (never sends once the program runs) gets its ACKs
+ *   sent at once by the kernel, so events are never held;
+ * - a session that sends must have at most ONE request in flight (`serial`), so every
+ *   response is written when all earlier data has been acknowledged by our request.
+ */
+import WebSocket from 'ws'
+
+export interface CdpEvent {
+  method: string
+  params: Record<string, unknown>
+}
+
+interface Pending {
+  resolve: (value: unknown) => void
+  reject: (error: Error) => void
+  method: string
+}
+
+export class CdpError extends Error {}
+
+export class CdpSession {
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private readonly listeners = new Set<(event: CdpEvent) => void>()
+  private queue: Promise<unknown> = Promise.resolve()
+  private closedError: Error | null = null
+  /** Requests sent, for tests and the overhead report. */
+  sent = 0
+
+  private constructor(private readonly socket: WebSocket, readonly name: string, private readonly serial: boolean) {
+    socket.on('message', (raw) => {
+      let message: { id?: unknown, method?: unknown, params?: Record<string, unknown>, result?: unknown, error?: { message?: string } }
+      try {
+        message = JSON.parse(String(raw))
+      }
+      catch {
+        return
+      }
+      if (typeof message.id === 'number') {
+        const pending = this.pending.get(message.id)
+        if (pending) {
+          this.pending.delete(message.id)
+          if (message.error)
+            pending.reject(new CdpError(`${pending.method}: ${message.error.message ?? JSON.stringify(message.error)}`))
+          else
+            pending.resolve(message.result ?? {})
+        }
+      }
+      else if (typeof message.method === 'string') {
+        for (const listener of this.listeners)
+          listener({ method: message.method, params: message.params ?? {} })
+      }
+    })
+    socket.on('close', () => this.fail(new CdpError(`${name}: inspector connection closed`)))
+    socket.on('error', error => this.fail(new CdpError(`${name}: ${error.message}`)))
+  }
+
+  static connect(url: string, name: string, options: { serial?: boolean, timeoutMs?: number } = {}): Promise<CdpSession> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs ?? 5000 })
+      const onError = (error: Error) => reject(new CdpError(`${name}: could not connect to ${url}: ${error.message}`))
+      socket.once('error', onError)
+      socket.once('unexpected-response', (req, res) => {
+        socket.off('error', onError)
+        socket.on('error', () => {}) // the aborted handshake reports itself once more
+        reject(new CdpError(`${name}: the inspector refused the connection (HTTP ${res.statusCode})`))
+        req.destroy()
+      })
+      socket.once('open', () => {
+        socket.off('error', onError)
+        resolve(new CdpSession(socket, name, options.serial ?? false))
+      })
+    })
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null
+  }
+
+  onEvent(listener: (event: CdpEvent) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Send a command; on a serial session it waits for every earlier command to be answered first. */
+  send<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    if (!this.serial)
+      return this.sendNow<T>(method, params)
+    const result = this.queue.then(() => this.sendNow<T>(method, params))
+    this.queue = result.catch(() => undefined)
+    return result
+  }
+
+  private sendNow<T>(method: string, params: Record<string, unknown>): Promise<T> {
+    if (this.closedError)
+      return Promise.reject(this.closedError)
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, method })
+      this.sent++
+      this.socket.send(JSON.stringify({ id, method, params }), (error) => {
+        if (error) {
+          this.pending.delete(id)
+          reject(new CdpError(`${method}: ${error.message}`))
+        }
+      })
+    })
+  }
+
+  close(): void {
+    this.fail(new CdpError(`${this.name}: closed`))
+    try {
+      this.socket.close()
+    }
+    catch {
+      this.socket.terminate()
+    }
+  }
+
+  private fail(error: Error): void {
+    if (!this.closedError)
+      this.closedError = error
+    for (const pending of this.pending.values())
+      pending.reject(this.closedError)
+    this.pending.clear()
+  }
+}

