@@ -74,8 +74,15 @@ async function record(): Promise<number> {
       console.error(`✗ ${demo.file}: ${new RuntimeMissingError(demo.language, `no ${demo.language} runtime found`).message}; its committed recordings are kept`)
       continue
     }
-    for (const [i, runtime] of (flags.matrix ? runtimes : runtimes.slice(0, 1)).entries())
+    // One recording per runtime version: the same version found twice (on PATH and in
+    // .runtimes/) is recorded once, with the first (default) executable.
+    const versions = new Set<string>()
+    for (const [i, runtime] of (flags.matrix ? runtimes : runtimes.slice(0, 1)).entries()) {
+      if (versions.has(label(runtime)))
+        continue
+      versions.add(label(runtime))
       jobs.push({ demo, runtime, isDefault: i === 0 })
+    }
   }
   console.error(`record: ${jobs.length} runs, ${concurrency} at a time`)
   const written = await pool(jobs, concurrency, async ({ demo, runtime, isDefault }) => {
