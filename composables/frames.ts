@@ -84,17 +84,40 @@ export function framesInText(traceback: Traceback): { frame: Frame, start: numbe
 /** Steps worth stopping at in a talk: suspensions, resumptions, idles, blocks and raises. */
 export const KEY_KINDS = new Set<Step['kind']>(['await', 'resume', 'idle', 'block', 'raise', 'timer'])
 
+/** Steps of one moment: consecutive key steps of one kind within a few milliseconds. */
+const SAME_MOMENT_MS = 20
+
+/**
+ * The steps a slide walks: every step, chosen indices, or the key moments. Key moments
+ * fold a chain that suspends (or resumes) at one instant into its last step, when the
+ * whole chain has left (or re-entered) the stack, and end at the first raise: what
+ * follows is the exception travelling outwards.
+ */
 export function selectSteps(steps: Step[], which: 'all' | 'key' | number[]): Step[] {
   if (which === 'all')
     return steps
   if (Array.isArray(which))
     return which.map(i => steps[i]).filter((s): s is Step => !!s)
-  const chosen = steps.filter((step, i) => i === 0 || KEY_KINDS.has(step.kind))
-  // Keep only the first of a run of the same kind in the same function (a resume chain is one moment).
-  return chosen.filter((step, i) => {
-    const before = chosen[i - 1]
-    return !before || before.kind !== step.kind || (before.function !== step.function && step.kind !== 'raise')
+  const firstRaise = steps.findIndex(s => s.kind === 'raise')
+  const key = steps.filter((step, i) => i === 0 || (KEY_KINDS.has(step.kind) && (firstRaise < 0 || i <= firstRaise)))
+  return key.filter((step, i) => {
+    const next = key[i + 1]
+    const sameMoment = next && next.kind === step.kind && Math.abs(next.atMs - step.atMs) < SAME_MOMENT_MS
+    return !(sameMoment && (step.kind === 'await' || step.kind === 'resume'))
   })
+}
+
+/** The functions that suspended together with this await, innermost first (this one last). */
+function suspendedTogether(step: Step, recording: Recording): string[] {
+  const names = [plainName(step.function)]
+  for (let i = step.index - 1; i >= 0; i--) {
+    const earlier = recording.steps[i]!
+    if (step.atMs - earlier.atMs >= SAME_MOMENT_MS || !['await', 'return', 'line'].includes(earlier.kind))
+      break
+    if (earlier.kind === 'await')
+      names.unshift(plainName(earlier.function))
+  }
+  return [...new Set(names)]
 }
 
 /** `rust_async::bar::{{closure}}` → `bar`; `blow_up` stays `blow_up`. */
@@ -104,12 +127,11 @@ export function plainName(name: string): string {
 
 /** Our functions on a stack, outermost first, without the program's entry point. */
 const userNames = (frames: Frame[]) => frames
-  .filter(f => f.isUser && f.function !== '<module>' && !/(^|::)(main|block_on|run)$/.test(f.function))
+  .filter(f => f.isUser && !/^(<module>|\(anonymous\)|<anonymous>)$/.test(f.function) && !/(^|::)(main|block_on|run)$/.test(f.function))
   .map(f => plainName(f.function))
 
 /** A caption in words an audience gets, from what the step's stacks show. */
 export function describeStep(step: Step, recording: Recording): string {
-  const before = recording.steps[step.index - 1]
   const flavor = flavorOf(recording)
   const physical = userNames(step.physicalStack)
   const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
@@ -117,13 +139,19 @@ export function describeStep(step: Step, recording: Recording): string {
   const arrow = (names: string[]) => names.join(' → ')
   switch (step.kind) {
     case 'idle':
+      if (flavor === 'rust')
+        return `block_on parks the thread: only main → block_on are on the stack; the suspended async fns live inside the future`
       return logical.length
         ? `event loop idle: nothing of ours on the stack — the task still remembers ${arrow(logical)}`
         : 'event loop idle: nothing of ours on the stack'
     case 'block':
-      return `${plainName(step.function)} blocks the thread in ${step.detail ?? 'a call'}: ${arrow(physical)} stay on the stack`
-    case 'await':
-      return `${plainName(step.function)} awaits: it suspends and leaves the thread's stack`
+      return `${plainName(step.function)} blocks the whole thread: ${arrow(physical)} ${physical.length > 1 ? 'stay' : 'stays'} on the stack while it sleeps`
+    case 'await': {
+      const together = suspendedTogether(step, recording)
+      return together.length > 1
+        ? `${together.join(', then ')} suspend: the thread is back in the event loop`
+        : `${together[0]} awaits: it suspends and leaves the thread's stack`
+    }
     case 'resume':
       return physical.length > 1
         ? `resumed: the await chain re-enters ${arrow(physical)}`
@@ -131,10 +159,10 @@ export function describeStep(step: Step, recording: Recording): string {
     case 'timer':
       return 'a timer fires: the event loop calls back into our code'
     case 'raise':
-      if (before?.kind === 'raise' && before.function !== step.function)
-        return `the exception unwinds through ${plainName(step.function)}: its frame is still on the stack, so it joins the traceback`
-      if (flavor === 'js' && logical.length)
-        return `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; V8 rebuilds ${logical.filter(n => !physical.includes(n)).map(n => `async ${n}`).join(' / ')} from the promise chain`
+      if (recording.steps.some(s => s.kind === 'raise' && s.index < step.index && s.function !== step.function))
+        return `the exception reaches ${plainName(step.function)}: its frame is on the stack, so it joins the traceback`
+      if (flavor === 'js' && logical.some(n => !physical.includes(n)))
+        return `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; V8 rebuilds ${logical.filter(n => !physical.includes(n)).reverse().map(n => `async ${n}`).join(' / ')} from the promise chain`
       return `${plainName(step.function)} ${flavor === 'rust' ? 'panics' : 'raises'}: ${arrow(physical)} ${physical.length > 1 ? 'are' : 'is'} on the stack`
     case 'call':
       return `call ${plainName(step.function)}`

@@ -28,6 +28,7 @@ test('the whole talk, walked with the arrow keys: no console error, no overflow,
     if (!seen.has(at.no)) {
       // A slide's components register their clicks when they mount: let it settle first.
       await expect(page.locator(`.slidev-page-${at.no}`)).toBeVisible()
+      await expect(page.locator(`.slidev-page-${at.no} .slidev-slide-loading`)).toHaveCount(0)
       await page.waitForLoadState('networkidle')
       // Settled when the click count reads the same twice, 400 ms apart.
       for (let previous = -1; previous !== at.total;) {
