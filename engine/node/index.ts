@@ -7,7 +7,7 @@ import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
 import { relativizeDemoPath } from '../adapter'
 import type { Demo } from '../demos'
 import { REPO_ROOT } from '../demos'
-import { RecordingSchema, SCHEMA_VERSION, type Frame, type Recording, type RuntimeInfo, type Step, type Traceback } from '../schema'
+import { RecordingSchema, SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type Traceback } from '../schema'
 import { DEFAULT_TIMEOUT_MS, spawnLimited, streamText } from '../spawn'
 import { inspectOption, traceRun } from './inspector'
 import { extractTraceback, toFrames, type PrintedTraceback } from './traceback'
@@ -220,7 +220,7 @@ export const nodeAdapter: RuntimeAdapter = {
       timeoutMs: options.timeoutMs,
       outputCapBytes: options.outputCapBytes,
       signal: options.signal,
-      onOutput: chunk => onEvent?.({ type: 'output', chunk }),
+      onOutput: chunk => onEvent?.({ type: 'output', chunk: relativizeChunk(chunk, demo) }),
       onStep,
     })
     const { run } = result
@@ -272,7 +272,9 @@ export const nodeAdapter: RuntimeAdapter = {
         wallTimeMs: run.wallTimeMs,
         timedOut: run.timedOut,
         truncated: run.truncated,
-        output: run.output,
+        // The demo's absolute path is the one thing rewritten (to its repo-relative path),
+        // so recordings are the same on every machine and checkout.
+        output: run.output.map(chunk => relativizeChunk(chunk, demo)),
       },
       traceback,
       steps,
@@ -281,6 +283,10 @@ export const nodeAdapter: RuntimeAdapter = {
     onEvent?.({ type: 'end', recording })
     return recording
   },
+}
+
+function relativizeChunk(chunk: OutputChunk, demo: Demo): OutputChunk {
+  return { ...chunk, text: relativizeDemoPath(chunk.text, demo) }
 }
 
 function relativizeFrame(frame: Frame, demo: Demo): Frame {

@@ -8,6 +8,7 @@ import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { relativizeDemoPath } from '../../engine/adapter'
 import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import { installedRuntimes, nodeAdapter, parseVersion } from '../../engine/node'
 import { InspectorLineFilter, inspectorLineBudget, stripInspectorLines } from '../../engine/node/stderr-filter'
@@ -149,7 +150,7 @@ describe('demos/async.mjs', () => {
   it('prints exactly what a plain run prints', () => {
     expect(recording.run.exitCode).toBe(plain.exitCode)
     for (const stream of ['stdout', 'stderr'] as const)
-      expect(streamText(recording.run.output, stream)).toBe(streamText(plain.output, stream))
+      expect(streamText(recording.run.output, stream)).toBe(relativizeDemoPath(streamText(plain.output, stream), demo('async')))
   })
 
   it('shows the sleeps in program time: 100, 300, 600 ms (±20)', async () => {
@@ -195,7 +196,7 @@ describe.each(runtimes.map(r => [`Node ${r.version}`, r] as const))('%s: every J
     expect(recording.run.timedOut).toBe(false)
     expect(recording.run.exitCode).toBe(plain.exitCode)
     for (const stream of ['stdout', 'stderr'] as const)
-      expect(samePid(streamText(recording.run.output, stream)), stream).toBe(samePid(streamText(plain.output, stream)))
+      expect(samePid(streamText(recording.run.output, stream)), stream).toBe(samePid(relativizeDemoPath(streamText(plain.output, stream), d)))
     const printed = extractTraceback(streamText(plain.output, 'stderr'), plain.exitCode, plain.signal)
     if (!printed) {
       expect(recording.traceback).toBeNull()
@@ -339,7 +340,7 @@ describe('programs that misbehave', () => {
   it('a CommonJS script that throws synchronously', async () => {
     const d = demo('sync_throw', bad)
     const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
-    expect(streamText(recording.run.output, 'stderr')).toBe(streamText(plain.output, 'stderr'))
+    expect(streamText(recording.run.output, 'stderr')).toBe(relativizeDemoPath(streamText(plain.output, 'stderr'), d))
     const tb = recording.traceback!
     expect(tb.exception).toEqual({ type: 'TypeError', message: 'bad thing' })
     expect(tb.frames.filter(f => f.isUser).map(f => f.function)).toEqual(['Object.<anonymous>', 'b', 'a'])
@@ -351,7 +352,7 @@ describe('programs that misbehave', () => {
   it('an Error subclass made in a helper and thrown in an async function: the header stays the program\'s line', async () => {
     const d = demo('error_class', bad)
     const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
-    expect(streamText(recording.run.output, 'stderr')).toBe(streamText(plain.output, 'stderr'))
+    expect(streamText(recording.run.output, 'stderr')).toBe(relativizeDemoPath(streamText(plain.output, 'stderr'), d))
     expect(recording.traceback!.text).toMatch(/^demos\/error_class\.mjs:8\n/)
     expect(recording.traceback!.exception).toEqual({ type: 'HttpError', message: 'HTTP 500' })
     expect(recording.steps.find(s => s.kind === 'raise')!.detail).toBe('HttpError: HTTP 500')
