@@ -3,6 +3,7 @@
  * shell), a pinned environment, stdin at end of file, a timeout and an output cap.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants, statSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { OutputChunk } from './schema'
 
@@ -162,7 +163,7 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
 }
 
 /** Join consecutive chunks of one stream that arrived within 1 ms: pipes split writes arbitrarily. */
-function mergeChunks(chunks: OutputChunk[]): OutputChunk[] {
+export function mergeChunks(chunks: OutputChunk[]): OutputChunk[] {
   const merged: OutputChunk[] = []
   for (const chunk of chunks) {
     const last = merged.at(-1)
@@ -181,4 +182,36 @@ export function round(ms: number): number {
 /** All the text of one stream. */
 export function streamText(output: OutputChunk[], stream: 'stdout' | 'stderr'): string {
   return output.filter(c => c.stream === stream).map(c => c.text).join('')
+}
+
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return statSync(path).isFile()
+  }
+  catch {
+    return false
+  }
+}
+
+/**
+ * Read a tracer's JSON-lines event pipe: each complete line parsed and handed on, an
+ * unreadable one reported (with its first 200 characters) instead of thrown.
+ */
+export function readJsonLines<T>(stream: Readable, onEvent: (event: T) => void, onUnreadable: (line: string) => void): void {
+  let pending = ''
+  stream.setEncoding('utf8').on('data', (text: string) => {
+    pending += text
+    let newline: number
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline)
+      pending = pending.slice(newline + 1)
+      try {
+        onEvent(JSON.parse(line) as T)
+      }
+      catch {
+        onUnreadable(line.slice(0, 200))
+      }
+    }
+  })
 }

@@ -4,6 +4,7 @@
  * ships no grammar and the PDF shows the same colours as the deck's code blocks.
  */
 import type { Plugin } from 'vite'
+import { virtualJsonModule } from './virtual-module'
 import { codeToTokens, type BundledLanguage } from 'shiki'
 import { DEMOS_DIR, listDemos } from '../engine/demos'
 import type { Language } from '../engine/schema'
@@ -17,8 +18,6 @@ export interface HighlightedToken {
 
 export type DemoHighlights = Record<string, HighlightedToken[][]>
 
-const ID = 'virtual:demo-highlights'
-const RESOLVED = `\0${ID}`
 const GRAMMAR: Record<Language, BundledLanguage> = { python: 'python', javascript: 'javascript', rust: 'rust' }
 
 export async function highlightDemos(): Promise<DemoHighlights> {
@@ -38,23 +37,5 @@ export async function highlightDemos(): Promise<DemoHighlights> {
 }
 
 export function demoHighlights(): Plugin {
-  return {
-    name: 'deck:demo-highlights',
-    resolveId: id => (id === ID ? RESOLVED : undefined),
-    async load(id) {
-      if (id !== RESOLVED)
-        return
-      return `export default ${JSON.stringify(await highlightDemos())}`
-    },
-    // Vite watches the project root: an edited demo re-highlights (and reloads) its slides.
-    handleHotUpdate({ file, server }) {
-      if (!file.startsWith(DEMOS_DIR))
-        return
-      const module = server.moduleGraph.getModuleById(RESOLVED)
-      if (!module)
-        return
-      server.moduleGraph.invalidateModule(module)
-      return [module]
-    },
-  }
+  return virtualJsonModule('demo-highlights', DEMOS_DIR, highlightDemos)
 }

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path'
 import type { Plugin } from 'vite'
+import { virtualJsonModule } from './virtual-module'
 import { REPO_ROOT } from '../engine/demos'
 import { readManifest, readRecording, RECORDINGS_DIR, type ManifestEntry } from '../engine/recordings'
 import type { Recording } from '../engine/schema'
@@ -17,8 +18,6 @@ export interface DeckRecordings {
   recordings: Record<string, Recording>
 }
 
-const ID = 'virtual:recordings'
-const RESOLVED = `\0${ID}`
 
 export function loadDeckRecordings(): DeckRecordings {
   const manifest = readManifest()
@@ -38,22 +37,5 @@ export function loadDeckRecordings(): DeckRecordings {
 }
 
 export function deckRecordings(): Plugin {
-  return {
-    name: 'deck:recordings',
-    resolveId: id => (id === ID ? RESOLVED : undefined),
-    load(id) {
-      if (id === RESOLVED)
-        return `export default ${JSON.stringify(loadDeckRecordings())}`
-    },
-    // Vite watches the project root: a fresh `npm run record` reloads the slides.
-    handleHotUpdate({ file, server }) {
-      if (!file.startsWith(RECORDINGS_DIR))
-        return
-      const module = server.moduleGraph.getModuleById(RESOLVED)
-      if (!module)
-        return
-      server.moduleGraph.invalidateModule(module)
-      return [module]
-    },
-  }
+  return virtualJsonModule('recordings', RECORDINGS_DIR, loadDeckRecordings)
 }

@@ -1,14 +1,14 @@
 /**
  * The JavaScript adapter: Node.js, traced through its own V8 inspector (see inspector.ts).
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
 import { relativizeDemoPath } from '../adapter'
 import type { Demo } from '../demos'
 import { REPO_ROOT } from '../demos'
 import { RecordingSchema, SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type Traceback } from '../schema'
-import { DEFAULT_TIMEOUT_MS, spawnLimited, streamText } from '../spawn'
+import { DEFAULT_TIMEOUT_MS, isExecutable, spawnLimited, streamText } from '../spawn'
 import { inspectOption, traceRun } from './inspector'
 import { extractTraceback, toFrames, type PrintedTraceback } from './traceback'
 
@@ -49,16 +49,6 @@ export function isCommonJs(demo: Demo): boolean {
     }
     if (dirname(dir) === dir)
       return true
-  }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return true
-  }
-  catch {
-    return false
   }
 }
 

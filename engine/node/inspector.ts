@@ -31,7 +31,7 @@
  */
 import type { Demo } from '../demos'
 import type { OutputChunk, Step } from '../schema'
-import { spawnLimited, type LimitedSpawnResult } from '../spawn'
+import { mergeChunks, spawnLimited, type LimitedSpawnResult } from '../spawn'
 import { relativizeDemoPath } from '../adapter'
 import { CdpSession } from './cdp'
 import { inspectorLineBudget, InspectorLineFilter } from './stderr-filter'
@@ -471,15 +471,3 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-/** Join consecutive chunks of one stream that arrived within 1 ms (as spawnLimited does). */
-function mergeChunks(chunks: OutputChunk[]): OutputChunk[] {
-  const merged: OutputChunk[] = []
-  for (const chunk of chunks) {
-    const last = merged.at(-1)
-    if (last && last.stream === chunk.stream && chunk.atMs - last.atMs < 1)
-      last.text += chunk.text
-    else
-      merged.push({ ...chunk })
-  }
-  return merged
-}

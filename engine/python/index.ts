@@ -4,7 +4,7 @@
  * writes on fd 3). The traced run prints exactly what a plain `python3 demos/x.py` prints;
  * the steps, the logical asyncio stacks and the structured exception come on the side.
  */
-import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,7 +14,7 @@ import {
   RecordingSchema, SCHEMA_VERSION,
   type AsyncChain, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback,
 } from '../schema'
-import { DEFAULT_OUTPUT_CAP_BYTES, DEFAULT_TIMEOUT_MS, round, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
+import { DEFAULT_OUTPUT_CAP_BYTES, DEFAULT_TIMEOUT_MS, isExecutable, readJsonLines, round, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
 
 export const TRACER = fileURLToPath(new URL('./tracer.py', import.meta.url))
 export const MIN_VERSION: [number, number] = [3, 6]
@@ -33,16 +33,6 @@ const PROBE = [
 
 interface Probe { impl: string, major: number, minor: number, executable: string, version: string }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  }
-  catch {
-    return false
-  }
-}
-
 function realOrSelf(path: string): string {
   try {
     return realpathSync(path)
@@ -56,7 +46,7 @@ function realOrSelf(path: string): string {
 export function python3OnPath(env: NodeJS.ProcessEnv = process.env): string | null {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const python3 = join(dir, 'python3')
-    if (isExecutableFile(python3))
+    if (isExecutable(python3))
       return python3
   }
   return null
@@ -89,13 +79,13 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[]
   for (const version of versions.sort()) {
     for (const name of ['python3', 'python']) {
       const path = join(pyenvRoot, 'versions', version, 'bin', name)
-      if (isExecutableFile(path)) {
+      if (isExecutable(path)) {
         found.push(path)
         break
       }
     }
   }
-  return found.filter(isExecutableFile).filter((path, i, all) => all.indexOf(path) === i)
+  return found.filter(isExecutable).filter((path, i, all) => all.indexOf(path) === i)
 }
 
 function byVersionSuffix(a: string, b: string): number {
@@ -343,7 +333,7 @@ export function tracedCommand(demo: Demo, runtime: RuntimeInfo): { command: stri
 /** `record`, also returning the run as spawnLimited saw it (the output before relativizing). */
 export async function recordRun(options: RecordOptions): Promise<{ recording: Recording, run: LimitedSpawnResult }> {
   const { demo, runtime } = options
-  if (!isExecutableFile(runtime.executable))
+  if (!isExecutable(runtime.executable))
     throw new Error(`the Python interpreter ${runtime.executable} (${runtime.name} ${runtime.version}) is not there any more or is not executable: cannot record ${demo.file}`)
   const plain = plainCommand(demo, runtime)
   options.onEvent?.({ type: 'start', demo: demo.name, runtime, command: plain.display })
@@ -408,27 +398,13 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
     }
   }
 
-  let pending = ''
   const events = run.extra[0]!
   const eventsDone = new Promise<void>((resolve) => {
     events.once('close', resolve)
     events.once('end', resolve)
     events.once('error', () => resolve())
   })
-  events.setEncoding('utf8').on('data', (text: string) => {
-    pending += text
-    let newline: number
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline)
-      pending = pending.slice(newline + 1)
-      try {
-        onTracerEvent(JSON.parse(line) as TracerEvent)
-      }
-      catch {
-        warnings.push(`unreadable tracer event: ${line.slice(0, 200)}`)
-      }
-    }
-  })
+  readJsonLines<TracerEvent>(events, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
   const result = await run.done
   await Promise.race([eventsDone, new Promise(resolve => setTimeout(resolve, 1000))])
   output.flush()

@@ -10,7 +10,7 @@
  * the output and the traceback, and no steps.
  */
 import { createHash } from 'node:crypto'
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { delimiter, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +18,7 @@ import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
 import { relativizeDemoPath } from '../adapter'
 import { REPO_ROOT, type Demo } from '../demos'
 import { SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback } from '../schema'
-import { spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
+import { isExecutable, readJsonLines, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
 
 /** What every demo is compiled with: debug info for file:line in the backtrace, no optimisation. */
 export const RUSTC_FLAGS = ['--edition', '2021', '-g', '-C', 'opt-level=0']
@@ -32,16 +32,6 @@ async function capture(command: string, args: string[], timeoutMs = PROBE_TIMEOU
   const result = await spawnLimited({ command, args, cwd: REPO_ROOT, timeoutMs }).done
   const ok = result.spawnError === null && result.exitCode === 0 && !result.timedOut
   return { ok, stdout: streamText(result.output, 'stdout'), result }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return true
-  }
-  catch {
-    return false
-  }
 }
 
 function onPath(name: string): string[] {
@@ -265,7 +255,6 @@ async function runTraced(gdb: string, binary: string, options: RecordOptions, em
   run.extra[1]!.setEncoding('utf8').on('data', (text: string) => {
     gdbLog = (gdbLog + text).slice(-4000)
   })
-  let pending = ''
   const onEvent = (event: TracerEvent) => {
     if (event.event === 'started') {
       traced.started = true
@@ -299,20 +288,7 @@ async function runTraced(gdb: string, binary: string, options: RecordOptions, em
         options.onEvent?.({ type: 'step', step })
     }
   }
-  run.extra[0]!.setEncoding('utf8').on('data', (text: string) => {
-    pending += text
-    let newline: number
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline)
-      pending = pending.slice(newline + 1)
-      try {
-        onEvent(JSON.parse(line) as TracerEvent)
-      }
-      catch {
-        traced.errors.push(`unreadable tracer event: ${line.slice(0, 200)}`)
-      }
-    }
-  })
+  readJsonLines<TracerEvent>(run.extra[0]!, onEvent, line => traced.errors.push(`unreadable tracer event: ${line}`))
   const result = await run.done
   if (!traced.started && !result.timedOut && !result.cancelled) {
     const last = gdbLog.trim().split('\n').slice(-3).join(' / ')
