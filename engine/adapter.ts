@@ -27,6 +27,11 @@ export interface RuntimeAdapter {
   language: Language
   /** Every installation of this runtime found on this machine; the default one first. */
   discover: () => Promise<RuntimeInfo[]>
+  /**
+   * The same default as `discover()[0]`, found without probing every other installation
+   * (`npm run record` and live runs only need this one; probing them all costs a second).
+   */
+  discoverDefault: () => Promise<RuntimeInfo | null>
   /** The untraced command, for plain runs (the reference the traced run must match). */
   plainCommand: (demo: Demo, runtime: RuntimeInfo) => PlainCommand
   /** Run the demo traced and return its recording; report events while it runs. */

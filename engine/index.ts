@@ -39,12 +39,25 @@ export function runtimesFor(language: Language): Promise<RuntimeInfo[]> {
   return found
 }
 
+const defaults = new Map<Language, Promise<RuntimeInfo | null>>()
+
+/** A language's default runtime (`runtimesFor(language)[0]`), or null; looked up once per process. */
+export function defaultRuntimeFor(language: Language): Promise<RuntimeInfo | null> {
+  let found = defaults.get(language)
+  if (!found) {
+    const all = discovered.get(language)
+    found = all ? all.then(runtimes => runtimes[0] ?? null) : ADAPTERS[language].discoverDefault()
+    defaults.set(language, found)
+  }
+  return found
+}
+
 /** The runtime a demo runs under by default; throws RuntimeMissingError naming what to install. */
 export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
-  const [first] = await runtimesFor(demo.language)
-  if (!first)
+  const runtime = await defaultRuntimeFor(demo.language)
+  if (!runtime)
     throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${RUNTIME_HINTS[demo.language]}`)
-  return first
+  return runtime
 }
 
 /** Run a demo traced under a runtime (the default one if not given) and return its recording. */

@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { diffRecordings } from '../engine/compare'
 import { listDemos, REPO_ROOT, type Demo } from '../engine/demos'
-import { recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
+import { defaultRuntimeFor, recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
 import { readAllRecordings, readManifest, RECORDINGS_DIR, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
 import type { Recording, RuntimeInfo } from '../engine/schema'
 
@@ -68,8 +68,14 @@ async function record(): Promise<number> {
   const demos = selectedDemos()
   const jobs: { demo: Demo, runtime: RuntimeInfo, isDefault: boolean }[] = []
   let problems = 0
+  // Every language's runtimes looked up at once. Without --matrix only the default runtime
+  // is needed: the others are not even probed.
+  const languages = [...new Set(demos.map(demo => demo.language))]
+  const found = new Map(await Promise.all(languages.map(async language => [language, flags.matrix
+    ? await runtimesFor(language)
+    : [await defaultRuntimeFor(language)].filter(runtime => runtime !== null)] as const)))
   for (const demo of demos) {
-    const runtimes = await runtimesFor(demo.language)
+    const runtimes = found.get(demo.language) ?? []
     if (!runtimes.length) {
       console.error(`✗ ${demo.file}: ${new RuntimeMissingError(demo.language, `no ${demo.language} runtime found`).message}; its committed recordings are kept`)
       continue
@@ -77,7 +83,7 @@ async function record(): Promise<number> {
     // One recording per runtime version: the same version found twice (on PATH and in
     // .runtimes/) is recorded once, with the first (default) executable.
     const versions = new Set<string>()
-    for (const [i, runtime] of (flags.matrix ? runtimes : runtimes.slice(0, 1)).entries()) {
+    for (const [i, runtime] of runtimes.entries()) {
       if (versions.has(label(runtime)))
         continue
       versions.add(label(runtime))

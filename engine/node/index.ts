@@ -176,6 +176,8 @@ export const nodeAdapter: RuntimeAdapter = {
   language: 'javascript',
 
   discover: () => discoverNode(),
+  // discoverNode's first candidate is the Node.js running the engine: no need to ask its version.
+  discoverDefault: async () => ({ name: NODE_NAME, version: process.versions.node, executable: process.execPath }),
 
   plainCommand: plainNodeCommand,
 

@@ -16,7 +16,7 @@ import {
 } from '../schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, DEFAULT_TIMEOUT_MS, isExecutable, readJsonLines, round, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
 
-export const TRACER = fileURLToPath(new URL('./tracer.py', import.meta.url))
+const BOOT_DIR = fileURLToPath(new URL('./boot', import.meta.url))
 export const MIN_VERSION: [number, number] = [3, 6]
 
 // --- discovery -----------------------------------------------------------------------
@@ -123,6 +123,20 @@ async function probe(candidate: string, from: NodeJS.ProcessEnv): Promise<Probe 
   }
 }
 
+function isSupported(found: Probe | null): found is Probe {
+  return found !== null && found.impl === 'cpython'
+    && (found.major > MIN_VERSION[0] || (found.major === MIN_VERSION[0] && found.minor >= MIN_VERSION[1]))
+}
+
+/** `discoverPythons()[0]`: the `python3` on PATH when it will do, probed alone. */
+export async function discoverDefaultPython(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeInfo | null> {
+  const python3 = python3OnPath(env)
+  const found = python3 ? await probe(python3, env) : null
+  if (isSupported(found))
+    return { name: 'CPython', version: found.version, executable: found.executable }
+  return (await discoverPythons(env))[0] ?? null
+}
+
 /** Every CPython >= 3.6 here, deduplicated by real path; the `python3` on PATH first. */
 export async function discoverPythons(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeInfo[]> {
   const candidates = pythonCandidates(env)
@@ -133,9 +147,7 @@ export async function discoverPythons(env: NodeJS.ProcessEnv = process.env): Pro
   const seen = new Set<string>()
   const found: { runtime: RuntimeInfo, isDefault: boolean }[] = []
   probes.forEach((result, i) => {
-    if (!result || result.impl !== 'cpython')
-      return
-    if (result.major < MIN_VERSION[0] || (result.major === MIN_VERSION[0] && result.minor < MIN_VERSION[1]))
+    if (!isSupported(result))
       return
     const real = realOrSelf(result.executable)
     if (seen.has(real))
@@ -325,9 +337,17 @@ class OutputRelativizer {
 
 export class PythonTracebackMismatch extends Error {}
 
-/** The command of a traced run (the tracer then becomes exactly `plainCommand`, see tracer.py). */
+/**
+ * The command of a traced run: exactly `plainCommand`, with the tracer loaded at start-up
+ * as `sitecustomize` from boot/ (what `tracer.py`'s `launch` sets up when run by hand,
+ * without the extra interpreter start). The pinned environment has no PYTHONPATH of its own.
+ */
 export function tracedCommand(demo: Demo, runtime: RuntimeInfo): { command: string, args: string[], env: Record<string, string> } {
-  return { command: runtime.executable, args: ['-u', TRACER, demo.absPath], env: { TRACE_EVENTS_FD: '3' } }
+  return {
+    command: runtime.executable,
+    args: [demo.absPath],
+    env: { PYTHONPATH: BOOT_DIR, TRACE_PREVIOUS_PYTHONPATH: 'unset', TRACE_DEMO: demo.absPath, TRACE_EVENTS_FD: '3' },
+  }
 }
 
 /** `record`, also returning the run as spawnLimited saw it (the output before relativizing). */
@@ -406,7 +426,10 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
   })
   readJsonLines<TracerEvent>(events, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
   const result = await run.done
-  await Promise.race([eventsDone, new Promise(resolve => setTimeout(resolve, 1000))])
+  // The events pipe closes with the process; a grandchild holding it open gets a second.
+  let grace: NodeJS.Timeout | undefined
+  await Promise.race([eventsDone, new Promise(resolve => grace = setTimeout(resolve, 1000))])
+  clearTimeout(grace)
   output.flush()
   if (result.spawnError)
     throw new Error(`${result.spawnError} (${runtime.name} ${runtime.version}, needed to record ${demo.file})`)
@@ -514,6 +537,7 @@ function plainCommand(demo: Demo, runtime: RuntimeInfo): PlainCommand {
 export const pythonAdapter: RuntimeAdapter = {
   language: 'python',
   discover: () => discoverPythons(),
+  discoverDefault: () => discoverDefaultPython(),
   plainCommand,
   record: async options => (await recordRun(options)).recording,
 }

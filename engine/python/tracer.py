@@ -1,8 +1,11 @@
 """Tracer for one demo program, CPython 3.6 - 3.13.
 
-Usage (the engine starts it; fd 3 is a pipe the engine reads):
+Usage by hand (fd 3 is a pipe the reader of the events opens):
 
     TRACE_EVENTS_FD=3 python -u engine/python/tracer.py /abs/path/to/demo.py
+
+The engine skips that first interpreter: it starts ``python /abs/path/to/demo.py`` with
+the environment ``launch`` below sets up (``tracedCommand`` in index.ts).
 
 How the demo runs
 -----------------

@@ -69,6 +69,26 @@ async function resolveRustc(candidate: string): Promise<RuntimeInfo | null> {
   return { name: 'rustc', version: match[1]!, executable }
 }
 
+/** Every distinct rustc, in the order a user would get them: PATH, rustup's proxy, its toolchains. */
+async function* rustcs(): AsyncGenerator<RuntimeInfo> {
+  const candidates = [...onPath('rustc'), join(homedir(), '.cargo', 'bin', 'rustc'), ...rustupToolchains()]
+  const seen = new Set<string>()
+  const executables = new Set<string>()
+  for (const candidate of candidates) {
+    if (!isExecutable(candidate))
+      continue
+    const key = realpathSync(candidate)
+    if (seen.has(key))
+      continue
+    seen.add(key)
+    const runtime = await resolveRustc(candidate)
+    if (runtime && !executables.has(runtime.executable)) {
+      executables.add(runtime.executable)
+      yield runtime
+    }
+  }
+}
+
 let gdbProbe: Promise<string | null> | undefined
 
 /** gdb with its Python API, or null: gdb is optional (steps need it, the traceback does not). */
@@ -319,21 +339,16 @@ export const rustAdapter: RustAdapter = {
   language: 'rust',
 
   async discover(): Promise<RuntimeInfo[]> {
-    const candidates = [...onPath('rustc'), join(homedir(), '.cargo', 'bin', 'rustc'), ...rustupToolchains()]
     const found: RuntimeInfo[] = []
-    const seen = new Set<string>()
-    for (const candidate of candidates) {
-      if (!isExecutable(candidate))
-        continue
-      const key = realpathSync(candidate)
-      if (seen.has(key))
-        continue
-      seen.add(key)
-      const runtime = await resolveRustc(candidate)
-      if (runtime && !found.some(r => r.executable === runtime.executable))
-        found.push(runtime)
-    }
+    for await (const runtime of rustcs())
+      found.push(runtime)
     return found
+  },
+
+  async discoverDefault(): Promise<RuntimeInfo | null> {
+    for await (const runtime of rustcs())
+      return runtime
+    return null
   },
 
   /**
