@@ -14,6 +14,7 @@ export default defineConfig({
   },
   test: {
     include: ['tests/unit/**/*.test.ts'],
+    setupFiles: ['tests/support/cleanup.ts'],
     // Tests run real interpreters that sleep; give them room on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 120_000,

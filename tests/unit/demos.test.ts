@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { findDemo, listDemos } from '../../engine/demos'
+import { scratchDir } from '../support/scratch'
 
 describe('demos', () => {
   it('finds the seed demos with the language taken from the extension', () => {
@@ -15,14 +15,14 @@ describe('demos', () => {
   })
 
   it('picks up a new demo file with no code change, and ignores files that are not demos', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'demos-'))
+    const dir = scratchDir('demos-')
     writeFileSync(join(dir, 'extra.py'), 'print(1)\n')
     writeFileSync(join(dir, 'notes.txt'), 'not a demo\n')
     expect(listDemos(dir).map(demo => demo.name)).toEqual(['extra'])
   })
 
   it('refuses two demos with one name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'demos-'))
+    const dir = scratchDir('demos-')
     writeFileSync(join(dir, 'same.py'), '')
     writeFileSync(join(dir, 'same.mjs'), '')
     expect(() => listDemos(dir)).toThrow(/two demos are named "same"/)

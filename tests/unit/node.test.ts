@@ -4,8 +4,7 @@
  * `node <demo>` run for every JavaScript demo on every Node found; old Node's printed
  * traces; programs that misbehave; and the text parsers on what each Node version prints.
  */
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { relativizeDemoPath } from '../../engine/adapter'
@@ -17,6 +16,7 @@ import { isSafeReturn, planBreakpoints } from '../../engine/node/source'
 import { CHAIN_LABEL } from '../../engine/node/steps'
 import { RecordingSchema, type Frame, type Recording, type RunEvent, type RuntimeInfo } from '../../engine/schema'
 import { spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
+import { scratchDir } from '../support/scratch'
 
 const DEMOS = listDemos()
 const JS_DEMOS = DEMOS.filter(d => d.language === 'javascript')
@@ -48,6 +48,10 @@ function sleepTimes(recording: Recording): number[] {
 }
 
 describe('discover', () => {
+  it('finds the same default alone, without asking the others their version', async () => {
+    expect(await nodeAdapter.discoverDefault()).toEqual(runtimes[0])
+  })
+
   it('finds the Node running this process first, then the others, each binary once, with its exact version', async () => {
     expect(runtimes.length).toBeGreaterThan(0)
     expect(node.executable).toBe(process.execPath)
@@ -245,7 +249,7 @@ describe.skipIf(!node10)('Node 10', () => {
   })
 
   it('says that its --inspect-brk shows in a CommonJS script\'s stack trace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'node10-'))
+    const dir = scratchDir('node10-')
     writeFileSync(join(dir, 'cjs.js'), 'function a() { throw new Error(\'x\') }\na()\n')
     const recording = await nodeAdapter.record({ demo: demo('cjs', listDemos(dir)), runtime: node10! })
     expect(recording.traceback!.frames.filter(f => f.isUser).map(f => f.function)).toEqual(['Object.<anonymous>', 'a'])
@@ -261,7 +265,7 @@ describe.skipIf(!node10)('Node 10', () => {
 })
 
 describe('programs that misbehave', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'node-demos-'))
+  const dir = scratchDir('node-demos-')
   writeFileSync(join(dir, 'bad_syntax.mjs'), 'const x = 1\nconst = 2\n')
   writeFileSync(join(dir, 'forever.mjs'), 'setInterval(() => {}, 1000)\n')
   writeFileSync(join(dir, 'spin.mjs'), 'let i = 0\nfor (;;) {\n  i++\n}\n')

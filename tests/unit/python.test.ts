@@ -3,8 +3,7 @@
  * logical asyncio chains and timings; traced output byte-for-byte equal to a plain run for
  * every Python demo on every interpreter found; and programs that misbehave.
  */
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { relativizeDemoPath } from '../../engine/adapter'
@@ -14,6 +13,7 @@ import {
 } from '../../engine/python'
 import { RecordingSchema, type Recording, type RuntimeInfo, type Step } from '../../engine/schema'
 import { spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
+import { scratchDir } from '../support/scratch'
 
 const DEMOS = listDemos()
 const PY_DEMOS = DEMOS.filter(d => d.language === 'python')
@@ -72,6 +72,10 @@ describe.skipIf(noPython)('discover', () => {
     const probe = await spawnLimited({ command: 'python3', args: ['-c', 'import sys; print(sys.executable)'], cwd: REPO_ROOT }).done
     if (probe.exitCode === 0)
       expect(realpathSync(runtimes[0]!.executable)).toBe(realpathSync(streamText(probe.output, 'stdout').trim()))
+  })
+
+  it('finds the same default alone, without probing the other interpreters', async () => {
+    expect(await pythonAdapter.discoverDefault()).toEqual(runtimes[0])
   })
 
   it('gives the plain command a user would type', () => {
@@ -262,7 +266,7 @@ describe.skipIf(noPython)('programs that misbehave', () => {
     return listDemos(dir).find(d => d.name === name)!
   }
   beforeAll(() => {
-    dir = realpathSync(mkdtempSync(join(tmpdir(), 'python-adapter-')))
+    dir = realpathSync(scratchDir('python-adapter-'))
   })
 
   it('a syntax error: no steps, the interpreter\'s own SyntaxError text, exit 1', async () => {

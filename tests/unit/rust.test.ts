@@ -1,8 +1,7 @@
 /**
  * The Rust adapter against the real rustc (and gdb, where it is installed): no mocks.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { relativizeDemoPath } from '../../engine/adapter'
@@ -10,6 +9,7 @@ import { findDemo, listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import { binaryPath, compileDemo, findGdb, parsePanic, rustAdapter } from '../../engine/rust'
 import { parseRecording, type Recording } from '../../engine/schema'
 import { spawnLimited, streamText } from '../../engine/spawn'
+import { scratchDir } from '../support/scratch'
 
 const runtime = (await rustAdapter.discover())[0]
 const gdb = runtime ? await findGdb() : null
@@ -32,7 +32,7 @@ function recordOnce(name: string): Promise<Recording> {
   return recordings.get(name)!
 }
 
-const scratch = mkdtempSync(join(tmpdir(), 'rust-test-'))
+const scratch = scratchDir('rust-test-')
 const scratchDemos: Demo[] = []
 function scratchDemo(name: string, source: string): Demo {
   writeFileSync(join(scratch, `${name}.rs`), source)
@@ -58,6 +58,7 @@ describe.skipIf(!runtime)('rust adapter', () => {
       expect(r.executable).toMatch(/\/rustc$/)
     }
     expect(new Set(found.map(r => r.executable)).size).toBe(found.length)
+    expect(await rustAdapter.discoverDefault()).toEqual(found[0])
   })
 
   it('rust_async: the panic backtrace has the whole chain, outermost first', async () => {

@@ -5,12 +5,12 @@
  * the run manager counts the runs it starts, and the repo and the server's directories are
  * snapshotted (file list, sizes, mtimes) before and after.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DEMOS_DIR, REPO_ROOT } from '../../engine/demos'
 import { childPids, diffSnapshots, rawRequest, snapshotFiles, startLiveServer, type LiveTestServer, type RawRequest } from './server-support'
+import { scratchDir } from '../support/scratch'
 
 const spied = vi.hoisted(() => ({ spawns: [] as string[], writes: [] as string[] }))
 
@@ -180,7 +180,7 @@ describe('live-run endpoint under abuse', () => {
 
   beforeAll(async () => {
     // The served demos: the real async_loop, plus things that must never run.
-    demosDir = mkdtempSync(join(tmpdir(), 'live-abuse-demos-'))
+    demosDir = scratchDir('live-abuse-demos-')
     copyFileSync(join(DEMOS_DIR, 'async_loop.py'), join(demosDir, 'async_loop.py'))
     writeFileSync(join(demosDir, 'secret.txt'), 'not a demo\n')
     mkdirSync(join(demosDir, 'sub'))

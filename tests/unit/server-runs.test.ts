@@ -2,13 +2,13 @@
  * Real runs through the live-run endpoint on a real Vite dev server: twenty at once, a
  * program that never ends, one that floods its output, and a client that goes away.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Recording } from '../../engine/schema'
 import type { LiveEvent } from '../../server/protocol'
 import { processesMentioning, rawRequest, startLiveServer, streamRun, waitFor, type LiveTestServer } from './server-support'
+import { scratchDir } from '../support/scratch'
 
 const endOf = (events: LiveEvent[]): Recording | undefined => {
   const last = events.at(-1)
@@ -57,7 +57,7 @@ describe('live runs that misbehave', () => {
   let demosDir: string
 
   beforeAll(async () => {
-    demosDir = mkdtempSync(join(tmpdir(), 'live-runaway-demos-'))
+    demosDir = scratchDir('live-runaway-demos-')
     writeFileSync(join(demosDir, 'forever.py'), 'import time\nwhile True:\n    time.sleep(0.05)\n')
     writeFileSync(join(demosDir, 'spin.py'), 'while True:\n    pass\n')
     writeFileSync(join(demosDir, 'flood.py'), 'import sys\nwhile True:\n    sys.stdout.write("x" * 1000 + "\\n")\n')

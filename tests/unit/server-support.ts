@@ -2,15 +2,15 @@
  * Helpers for the live-run server tests: a real Vite dev server with the plugin mounted,
  * and a raw HTTP client that can send anything (any Host, any path, any bytes).
  */
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer, type ViteDevServer } from 'vite'
 import type { LiveHandlerOptions } from '../../server/handler'
 import { liveRunPlugin, type LiveRunPlugin } from '../../server/plugin'
 import { parseNdjson, type LiveEvent } from '../../server/protocol'
+import { scratchDir } from '../support/scratch'
 
 export interface LiveTestServer {
   vite: ViteDevServer
@@ -22,7 +22,7 @@ export interface LiveTestServer {
 
 /** A Vite dev server, rooted in an empty temporary directory, with the live-run plugin mounted. */
 export async function startLiveServer(options: LiveHandlerOptions = {}): Promise<LiveTestServer> {
-  const root = mkdtempSync(join(tmpdir(), 'live-root-'))
+  const root = scratchDir('live-root-')
   const plugin = liveRunPlugin(options)
   const vite = await createServer({
     root,

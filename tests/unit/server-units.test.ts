@@ -1,6 +1,5 @@
 /** The live-run server's HTTP-agnostic parts: access rules, request validation, the run manager. */
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Demo } from '../../engine/demos'
@@ -9,6 +8,7 @@ import { checkAccess, hostnameOf } from '../../server/access'
 import { parseNdjson, serializeEvent, type LiveEvent } from '../../server/protocol'
 import { BusyError, CancelledError, RunManager, type RecordFunction } from '../../server/runs'
 import { checkContentLength, checkContentType, isRefusal, parseRunBody, resolveDemo } from '../../server/validate'
+import { scratchDir } from '../support/scratch'
 
 const request = (host: string | undefined, extra: { origin?: string, password?: string, fetchSite?: string } = {}) =>
   ({ host, origin: extra.origin, password: extra.password, fetchSite: extra.fetchSite })
@@ -102,7 +102,7 @@ describe('request validation', () => {
   })
 
   it('finds only demos listed from the demos directory', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'live-demos-'))
+    const dir = scratchDir('live-demos-')
     writeFileSync(join(dir, 'here.py'), 'print(1)\n')
     writeFileSync(join(dir, 'notes.txt'), '')
     expect(resolveDemo('here', dir)).toMatchObject({ demo: { name: 'here', language: 'python' } })

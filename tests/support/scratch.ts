@@ -1,0 +1,20 @@
+/**
+ * Scratch folders for tests (demos written on the fly, fake repo roots): each one is
+ * removed when its test file ends (see the `afterAll` in tests/support/cleanup.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const made: string[] = []
+
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+export function removeScratchDirs(): void {
+  for (const dir of made.splice(0))
+    rmSync(dir, { recursive: true, force: true })
+}
