@@ -30,18 +30,28 @@ const { values: flags, positionals } = parseArgs({
 const concurrency = Math.max(1, Number(flags.concurrency) || 16)
 const outDir = flags.out ? resolve(flags.out) : RECORDINGS_DIR
 
-/** Run tasks with at most `limit` at once, keeping their order in the results. */
-async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = Array.from({ length: items.length })
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await task(items[index]!)
+/** At most `limit` tasks at once; the others wait their turn, in order. */
+function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let active = 0
+  const waiting: (() => void)[] = []
+  return async <R>(task: () => Promise<R>): Promise<R> => {
+    if (active >= limit)
+      await new Promise<void>(resolve => waiting.push(resolve))
+    active++
+    try {
+      return await task()
+    }
+    finally {
+      active--
+      waiting.shift()?.()
     }
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
+}
+
+/** Run tasks with at most `limit` at once, keeping their order in the results. */
+async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const run = limiter(limit)
+  return Promise.all(items.map(item => run(() => task(item))))
 }
 
 const rel = (path: string) => relative(REPO_ROOT, path)
@@ -66,46 +76,47 @@ function selectedDemos(): Demo[] {
 
 async function record(): Promise<number> {
   const demos = selectedDemos()
-  const jobs: { demo: Demo, runtime: RuntimeInfo, isDefault: boolean }[] = []
   let problems = 0
-  // Every language's runtimes looked up at once. Without --matrix only the default runtime
-  // is needed: the others are not even probed.
-  const languages = [...new Set(demos.map(demo => demo.language))]
-  const found = new Map(await Promise.all(languages.map(async language => [language, flags.matrix
-    ? await runtimesFor(language)
-    : [await defaultRuntimeFor(language)].filter(runtime => runtime !== null)] as const)))
-  for (const demo of demos) {
-    const runtimes = found.get(demo.language) ?? []
+  let runs = 0
+  const limit = limiter(concurrency)
+  const runtimesOf = (demo: Demo): Promise<RuntimeInfo[]> => flags.matrix
+    ? runtimesFor(demo.language)
+    // Without --matrix only the default runtime is needed: the others are not even probed.
+    : defaultRuntimeFor(demo.language).then(runtime => (runtime ? [runtime] : []))
+  console.error(`record: ${demos.length} demos${flags.matrix ? ' under every runtime version found' : ''}, ${concurrency} runs at a time`)
+  // Each demo starts as soon as its own runtime is found, not when every language's is.
+  const written = await Promise.all(demos.map(async (demo) => {
+    const runtimes = await runtimesOf(demo)
     if (!runtimes.length) {
       console.error(`✗ ${demo.file}: ${new RuntimeMissingError(demo.language, `no ${demo.language} runtime found`).message}; its committed recordings are kept`)
-      continue
+      return []
     }
     // One recording per runtime version: the same version found twice (on PATH and in
     // .runtimes/) is recorded once, with the first (default) executable.
     const versions = new Set<string>()
-    for (const [i, runtime] of runtimes.entries()) {
-      if (versions.has(label(runtime)))
-        continue
+    const jobs = runtimes.filter((runtime) => {
+      const fresh = !versions.has(label(runtime))
       versions.add(label(runtime))
-      jobs.push({ demo, runtime, isDefault: i === 0 })
-    }
-  }
-  console.error(`record: ${jobs.length} runs, ${concurrency} at a time`)
-  const written = await pool(jobs, concurrency, async ({ demo, runtime, isDefault }) => {
-    try {
-      const recording = await recordDemo(demo, { runtime })
-      const path = recordingPath(demo.name, runtime, outDir)
-      writeJsonAtomic(path, recording)
-      console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
-      return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: rel(path), default: isDefault } satisfies ManifestEntry
-    }
-    catch (error) {
-      problems++
-      console.error(`✗ ${demo.name} · ${label(runtime)}: ${(error as Error).message}`)
-      return undefined
-    }
-  })
-  writeManifest(written.filter(entry => entry !== undefined))
+      return fresh
+    })
+    runs += jobs.length
+    return Promise.all(jobs.map(runtime => limit(async () => {
+      try {
+        const recording = await recordDemo(demo, { runtime })
+        const path = recordingPath(demo.name, runtime, outDir)
+        writeJsonAtomic(path, recording)
+        console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
+        return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: rel(path), default: runtime === runtimes[0] } satisfies ManifestEntry
+      }
+      catch (error) {
+        problems++
+        console.error(`✗ ${demo.name} · ${label(runtime)}: ${(error as Error).message}`)
+        return undefined
+      }
+    })))
+  }))
+  writeManifest(written.flat().filter(entry => entry !== undefined))
+  console.error(`record: ${runs} runs, ${problems ? `${problems} failed` : 'all recorded'}`)
   return problems
 }
 

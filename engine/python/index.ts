@@ -110,7 +110,8 @@ async function probe(candidate: string, from: NodeJS.ProcessEnv): Promise<Probe 
     if (from[key])
       env[key] = from[key]!
   }
-  const run = spawnLimited({ command: candidate, args: ['-c', PROBE], cwd: REPO_ROOT, env, timeoutMs: 15_000, outputCapBytes: 64 * 1024 })
+  // -S: no `site` (nor the .pth files it runs): a tenth of a second less, the same answer.
+  const run = spawnLimited({ command: candidate, args: ['-S', '-c', PROBE], cwd: REPO_ROOT, env, timeoutMs: 15_000, outputCapBytes: 64 * 1024 })
   const result = await run.done
   if (result.exitCode !== 0 || result.spawnError)
     return null
