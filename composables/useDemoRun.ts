@@ -3,6 +3,10 @@
  * (server/handler.ts) and follow the events it streams. Where no live run is possible
  * (static build, export, a preview, no runtime, no server) it shows the committed
  * recording instead: never a blank box.
+ *
+ * The windows of one browser mirror each other's runs (BroadcastChannel): a run started
+ * in the presenter window plays in the audience window too, and the other way round.
+ * Only the window that started a run talks to the server; the others replay its events.
  */
 import { computed, getCurrentScope, onScopeDispose, ref, shallowRef, toValue, triggerRef, type MaybeRefOrGetter } from 'vue'
 import type { OutputChunk, Recording, RuntimeInfo, Step } from '../engine/schema'
@@ -20,7 +24,21 @@ export interface DemoRunOptions {
   /** The `slidev --remote` password, needed when the deck is reached over the network. */
   password?: () => string | null | undefined
   fetch?: typeof fetch
+  /** Mirror runs between this browser's windows (presenter and audience); on by default. */
+  mirror?: boolean
 }
+
+/** What one window tells the others about a run of a demo (see `useDemoRun`). */
+export type MirrorMessage = { from: string } & (
+  | { type: 'run' } // a run started there: follow it
+  | { type: 'event', event: LiveEvent }
+  | { type: 'fail', message: string }
+  | { type: 'stop' } // the run there was stopped
+  | { type: 'stop-request' } // someone pressed Stop on a mirrored run
+)
+type MirrorBody = MirrorMessage extends infer M ? M extends MirrorMessage ? Omit<M, 'from'> : never : never
+
+export const MIRROR_CHANNEL_PREFIX = 'async-traces-live-run:'
 
 export interface OutputLine {
   stream: OutputChunk['stream']
@@ -113,6 +131,30 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
   let ticker: ReturnType<typeof setInterval> | null = null
   let startedAt = 0
 
+  // ---- mirroring between windows ----
+  const windowId = Math.random().toString(36).slice(2)
+  /** The window whose run this one is showing, or null. */
+  const following = ref<string | null>(null)
+  let channel: BroadcastChannel | null = null
+  let channelName = ''
+  function tell(message: MirrorBody): void {
+    try {
+      channel?.postMessage({ ...message, from: windowId })
+    }
+    catch {} // a closed channel: nobody to tell
+  }
+  function openChannel(): void {
+    const wanted = `${MIRROR_CHANNEL_PREFIX}${toValue(name)}`
+    if (options.mirror === false || typeof BroadcastChannel === 'undefined' || channelName === wanted)
+      return
+    channel?.close()
+    channelName = wanted
+    channel = new BroadcastChannel(wanted)
+    channel.onmessage = (message: MessageEvent<MirrorMessage>) => onMirror(message.data)
+    // Under Node (unit tests) an open channel would keep the process alive.
+    ;(channel as { unref?: () => void }).unref?.()
+  }
+
   function stopTicking() {
     if (ticker)
       clearInterval(ticker)
@@ -153,6 +195,7 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
       return showRecording(status ? `the dev server has no demo named ${toValue(name)}` : null)
     if (!demo.runtime)
       return showRecording(demo.reason)
+    openChannel()
     if (state.value === 'recorded') {
       const committed = recording.value
       state.value = 'idle'
@@ -199,10 +242,8 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     }
   }
 
-  async function run(): Promise<void> {
-    cancel()
-    const own = new AbortController()
-    controller = own
+  /** A fresh run on screen: this window's own, or one it follows. */
+  function startShowing(): void {
     state.value = 'running'
     output.value = []
     steps.value = []
@@ -214,9 +255,83 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     eventCount.value = 0
     startedAt = performance.now()
     elapsedMs.value = 0
+    if (ticker)
+      clearInterval(ticker)
     ticker = setInterval(() => {
       elapsedMs.value = performance.now() - startedAt
     }, 100)
+  }
+
+  function fail(message: string): void {
+    error.value = message
+    state.value = 'failed'
+    if (controller)
+      tell({ type: 'fail', message })
+  }
+
+  function onMirror(message: MirrorMessage): void {
+    // A window that shows the recording (export, preview, no runtime) stays as it is.
+    if (state.value === 'recorded' || !message || message.from === windowId)
+      return
+    switch (message.type) {
+      case 'run':
+        // Another window took over: one run at a time, the newest wins.
+        abortOwn()
+        following.value = message.from
+        startShowing()
+        break
+      case 'event':
+        if (following.value !== message.from)
+          return
+        handle(message.event)
+        if (message.event.type === 'end' || message.event.type === 'error')
+          stopFollowing()
+        break
+      case 'fail':
+        if (following.value !== message.from)
+          return
+        error.value = message.message
+        state.value = 'failed'
+        stopFollowing()
+        break
+      case 'stop':
+        if (following.value !== message.from)
+          return
+        stopFollowing()
+        if (state.value === 'running') {
+          cancelled.value = true
+          state.value = 'idle'
+        }
+        break
+      case 'stop-request':
+        if (controller)
+          cancel()
+        break
+    }
+  }
+
+  function stopFollowing(): void {
+    following.value = null
+    stopTicking()
+  }
+
+  /** Abort this window's own request without telling the others (they follow someone else). */
+  function abortOwn(): void {
+    if (!controller)
+      return
+    controller.abort()
+    controller = null
+    stopTicking()
+  }
+
+  async function run(): Promise<void> {
+    cancel({ everywhere: false })
+    following.value = null
+    const own = new AbortController()
+    controller = own
+    startShowing()
+    openChannel()
+    tell({ type: 'run' })
 
     try {
       const pass = password()
@@ -230,11 +345,11 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
       if (!res.ok || !res.body) {
         const body = await res.json().catch(() => null) as ErrorBody | null
         const message = body?.error?.message ?? `the live-run server answered ${res.status}`
-        if (body?.error?.code === 'runtime-missing' || body?.error?.code === 'engine-unavailable')
+        if (body?.error?.code === 'runtime-missing' || body?.error?.code === 'engine-unavailable') {
+          tell({ type: 'stop' })
           return showRecording(message)
-        error.value = message
-        state.value = 'failed'
-        return
+        }
+        return fail(message)
       }
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
       let rest = ''
@@ -246,18 +361,18 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
           return
         const parsed = parseNdjson(rest + value)
         rest = parsed.rest
-        parsed.events.forEach(handle)
+        for (const event of parsed.events) {
+          handle(event)
+          tell({ type: 'event', event })
+        }
       }
-      if (state.value === 'running') {
-        error.value = 'the connection closed before the run ended'
-        state.value = 'failed'
-      }
+      if (state.value === 'running')
+        fail('the connection closed before the run ended')
     }
     catch (e) {
       if (own.signal.aborted)
         return
-      error.value = `no answer from the live-run server: ${(e as Error).message}`
-      state.value = 'failed'
+      fail(`no answer from the live-run server: ${(e as Error).message}`)
     }
     finally {
       if (controller === own) {
@@ -267,23 +382,36 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     }
   }
 
-  /** Stop the run in progress: the request is aborted, and the server kills the program. */
-  function cancel(): void {
-    if (!controller)
+  /**
+   * Stop the run in progress: the request is aborted, and the server kills the program.
+   * A window following another's run asks that window to stop only when `everywhere`
+   * (the Stop button); leaving the slide just stops following.
+   */
+  function cancel({ everywhere = false }: { everywhere?: boolean } = {}): void {
+    if (following.value) {
+      if (everywhere)
+        tell({ type: 'stop-request' })
+      stopFollowing()
+    }
+    else if (controller) {
+      controller.abort()
+      controller = null
+      stopTicking()
+      tell({ type: 'stop' })
+    }
+    else {
       return
-    controller.abort()
-    controller = null
-    stopTicking()
+    }
     if (state.value === 'running') {
       cancelled.value = true
       state.value = 'idle'
     }
   }
 
-  /** The Run button: runs, or stops the run in progress. */
+  /** The Run button: runs, or stops the run in progress (in whichever window it runs). */
   function toggle(): Promise<void> {
     if (state.value === 'running') {
-      cancel()
+      cancel({ everywhere: true })
       return Promise.resolve()
     }
     return run()
@@ -291,8 +419,13 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
 
   showRecording()
   const ready = checkAvailability()
-  if (getCurrentScope())
-    onScopeDispose(cancel)
+  if (getCurrentScope()) {
+    onScopeDispose(() => {
+      cancel()
+      channel?.close()
+      channel = null
+    })
+  }
 
   return {
     state,
@@ -308,6 +441,8 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     elapsedMs,
     eventCount,
     started,
+    /** Whether this window is showing a run started in another window. */
+    following: computed(() => following.value !== null),
     /** Settles once it is known whether live runs are possible here. */
     ready,
     run,

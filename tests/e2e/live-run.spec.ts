@@ -125,3 +125,35 @@ test('export (print mode) and the presenter\'s next-slide preview show the recor
   await expect(preview).toHaveAttribute('data-state', 'recorded')
   await expect(preview.getByRole('button')).toHaveCount(0)
 })
+
+test('presenter and audience windows: a run started in the presenter window plays on the projector too', async ({ context }) => {
+  const no = await liveSlideNo()
+  const presenter = await context.newPage()
+  const audience = await context.newPage()
+  const audienceRequests = liveRequests(audience)
+  const errors = [...pageErrors(presenter), ...pageErrors(audience)]
+  await presenter.goto(`http://localhost:${DEV_PORT}/presenter/${no}`)
+  await audience.goto(`http://localhost:${DEV_PORT}/${no}`)
+  const driving = presenter.locator(`.grid-section.main .slidev-page-${no} .live-run`)
+  const mirrored = audience.locator(`.slidev-page-${no} .live-run`)
+  await expect(driving).toHaveAttribute('data-state', 'idle')
+  await expect(mirrored).toHaveAttribute('data-state', 'idle')
+
+  await driving.getByRole('button', { name: 'Run async_loop live' }).click()
+  await expect(mirrored).toHaveAttribute('data-state', 'running')
+  await expect(mirrored).toHaveAttribute('data-following', 'true')
+  await expect(mirrored).toHaveAttribute('data-state', 'done', { timeout: 20_000 })
+  await expect(mirrored.locator('.pane')).toContainText('Exception: nested error in async code')
+  await expect(mirrored.locator('.foot .chain')).toHaveText('foo → bar → blow_up')
+  await expect(driving).toHaveAttribute('data-state', 'done')
+  // Only the window that started the run asked the server to run it.
+  expect(audienceRequests.filter(r => r.startsWith('POST'))).toEqual([])
+
+  // Stop pressed on the projector's window stops the run in the presenter's.
+  await driving.getByRole('button', { name: 'Run async_loop live' }).click()
+  await expect(mirrored).toHaveAttribute('data-state', 'running')
+  await mirrored.getByRole('button', { name: 'Stop async_loop' }).click()
+  await expect(driving).toHaveAttribute('data-state', 'idle')
+  await expect(driving.locator('.meta')).toContainText('stopped after')
+  expect(errors).toEqual([])
+})

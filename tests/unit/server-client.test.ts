@@ -1,5 +1,5 @@
 /** The slide's side of the live-run protocol (composables/useDemoRun.ts), against a fake server. */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
 import type { Recording } from '../../engine/schema'
 import { toLines, useDemoRun } from '../../composables/useDemoRun'
@@ -17,9 +17,9 @@ const recording = (over: Partial<Recording['run']> = {}): Recording => ({
   stepsNote: null,
 })
 
-const status = (runtime: StatusBody['demos'][number]['runtime'] = { name: 'CPython', version: '3.11.7' }): StatusBody => ({
+const status = (runtime: StatusBody['demos'][number]['runtime'] = { name: 'CPython', version: '3.11.7' }, name = 'demo'): StatusBody => ({
   live: true,
-  demos: [{ name: 'demo', file: 'demos/demo.py', language: 'python', runtime, reason: runtime ? null : 'no python runtime found' }],
+  demos: [{ name, file: 'demos/demo.py', language: 'python', runtime, reason: runtime ? null : 'no python runtime found' }],
   limits: { timeoutMs: 10_000, outputCapBytes: 1 << 20, maxConcurrent: 4, maxQueued: 16 },
   running: 0,
   queued: 0,
@@ -179,5 +179,85 @@ describe('useDemoRun', () => {
     const all = server.calls.filter(c => c.url.endsWith('__live/run')).map(c => c.init!.signal!.aborted)
     expect(all).toEqual([true, true])
     expect(run.state.value).toBe('idle')
+  })
+})
+
+describe('useDemoRun in two windows of one browser (presenter and audience)', () => {
+  const longRun = (): LiveEvent[] => Array.from({ length: 100 }, (_, i) => ({ type: 'output', chunk: { stream: 'stdout', atMs: i, text: `${i}\n` } }))
+  const runs = (server: ReturnType<typeof fakeServer>) => server.calls.filter(c => c.url.endsWith('__live/run'))
+
+  it('a run started in one window plays in the other, which asks the server nothing', async () => {
+    const end = recording()
+    const presenterServer = fakeServer({
+      status: status(undefined, 'mirrored'),
+      events: [
+        { type: 'start', demo: 'demo', runtime: end.runtime, command: end.command },
+        { type: 'output', chunk: { stream: 'stderr', atMs: 600, text: 'Traceback\n' } },
+        { type: 'end', recording: end },
+      ],
+    })
+    const audienceServer = fakeServer({ status: status(undefined, 'mirrored') })
+    const scope = effectScope()
+    const [presenter, audience] = scope.run(() => [
+      useDemoRun('mirrored', { fetch: presenterServer.doFetch, base: base() }),
+      useDemoRun('mirrored', { fetch: audienceServer.doFetch, base: base() }),
+    ])!
+    await Promise.all([presenter!.ready, audience!.ready])
+    await presenter!.run()
+    expect(presenter!.state.value).toBe('done')
+    await vi.waitFor(() => expect(audience!.state.value).toBe('done'))
+    expect(audience!.following.value).toBe(false)
+    expect(audience!.recording.value).toEqual(end)
+    expect(audience!.output.value).toEqual(presenter!.output.value)
+    expect(audience!.eventCount.value).toBe(3)
+    expect(runs(audienceServer)).toEqual([])
+    scope.stop()
+  })
+
+  it('Stop in the window that follows stops the run where it runs; the newest run wins', async () => {
+    const presenterServer = fakeServer({ status: status(undefined, 'mirrored-stop'), events: longRun() })
+    const audienceServer = fakeServer({ status: status(undefined, 'mirrored-stop'), events: longRun() })
+    const scope = effectScope()
+    const [presenter, audience] = scope.run(() => [
+      useDemoRun('mirrored-stop', { fetch: presenterServer.doFetch, base: base() }),
+      useDemoRun('mirrored-stop', { fetch: audienceServer.doFetch, base: base() }),
+    ])!
+    await Promise.all([presenter!.ready, audience!.ready])
+
+    const first = presenter!.run()
+    await vi.waitFor(() => expect(audience!.following.value).toBe(true))
+    expect(audience!.state.value).toBe('running')
+    await audience!.toggle() // Stop, pressed in the audience window
+    await first
+    expect(runs(presenterServer).map(c => c.init!.signal!.aborted)).toEqual([true])
+    expect([presenter!.state.value, presenter!.cancelled.value]).toEqual(['idle', true])
+    expect([audience!.state.value, audience!.cancelled.value]).toEqual(['idle', true])
+
+    // A run started in the audience window while the presenter's runs: one run, the newest.
+    const second = presenter!.run()
+    await vi.waitFor(() => expect(audience!.following.value).toBe(true))
+    const third = audience!.run()
+    await second
+    await vi.waitFor(() => expect(presenter!.following.value).toBe(true))
+    expect(runs(presenterServer).map(c => c.init!.signal!.aborted)).toEqual([true, true])
+    expect(presenter!.state.value).toBe('running')
+    audience!.cancel()
+    await third
+    await vi.waitFor(() => expect(presenter!.state.value).toBe('idle'))
+    scope.stop()
+  })
+
+  it('a window that shows the recording (export, preview) does not follow', async () => {
+    const scope = effectScope()
+    const [live, printed] = scope.run(() => [
+      useDemoRun('mirrored-print', { fetch: fakeServer({ status: status(undefined, 'mirrored-print'), events: longRun().slice(0, 3) }).doFetch, base: base() }),
+      useDemoRun('mirrored-print', { live: false, recorded: () => recording(), fetch: fakeServer({}).doFetch, base: base() }),
+    ])!
+    await Promise.all([live!.ready, printed!.ready])
+    await live!.run()
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(printed!.state.value).toBe('recorded')
+    expect(printed!.output.value[0]?.text).toContain('Exception: x')
+    scope.stop()
   })
 })
