@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
-import type { Readable } from 'node:stream'
+import type { Duplex, Readable } from 'node:stream'
 import type { OutputChunk } from './schema'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
@@ -39,8 +39,8 @@ export interface LimitedSpawnResult {
 
 export interface LimitedSpawn {
   child: ChildProcess
-  /** The extra pipes, in order (fd 3 first). */
-  extra: Readable[]
+  /** The extra pipes, in order (fd 3 first): socket pairs, so they go both ways. */
+  extra: Duplex[]
   /** process.hrtime.bigint() just before the process was spawned. */
   startedAt: bigint
   done: Promise<LimitedSpawnResult>
@@ -88,7 +88,7 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
     // Its own process group, so a timeout kills the program's children too.
     detached: true,
   })
-  const extra = Array.from({ length: extraPipes }, (_, i) => child.stdio[3 + i] as Readable)
+  const extra = Array.from({ length: extraPipes }, (_, i) => child.stdio[3 + i] as Duplex)
 
   const output: OutputChunk[] = []
   let bytes = 0

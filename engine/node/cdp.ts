@@ -1,6 +1,9 @@
 /**
- * A minimal Chrome DevTools Protocol client over one WebSocket (the `ws` package).
+ * A minimal Chrome DevTools Protocol client, over one WebSocket to Node's inspector (the
+ * `ws` package) or over a socket pair to the relay worker inside the program
+ * (relay/worker.mjs: JSON lines, no TCP).
  *
+ * The WebSocket transport's catch:
  * Node's inspector does not set TCP_NODELAY on its side, so whenever it writes two
  * messages in a row the second one waits for our (delayed, up to 40 ms) ACK of the
  * first. Two rules keep that out of the way (see inspector.ts):
@@ -9,6 +12,7 @@
  * - a session that sends must have at most ONE request in flight (`serial`), so every
  *   response is written when all earlier data has been acknowledged by our request.
  */
+import type { Duplex } from 'node:stream'
 import WebSocket from 'ws'
 
 export interface CdpEvent {
@@ -24,6 +28,12 @@ interface Pending {
 
 export class CdpError extends Error {}
 
+/** How messages go out and come in: a WebSocket, or JSON lines on a socket pair. */
+interface Transport {
+  send: (text: string, done: (error?: Error) => void) => void
+  close: () => void
+}
+
 export class CdpSession {
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
@@ -33,32 +43,72 @@ export class CdpSession {
   /** Requests sent, for tests and the overhead report. */
   sent = 0
 
-  private constructor(private readonly socket: WebSocket, readonly name: string, private readonly serial: boolean) {
-    socket.on('message', (raw) => {
-      let message: { id?: unknown, method?: unknown, params?: Record<string, unknown>, result?: unknown, error?: { message?: string } }
-      try {
-        message = JSON.parse(String(raw))
+  private constructor(private readonly transport: Transport, readonly name: string, private readonly serial: boolean) {}
+
+  /** One message as it arrived: an answer to a request, or an event. */
+  private receive(raw: string): void {
+    let message: { id?: unknown, method?: unknown, params?: Record<string, unknown>, result?: unknown, error?: { message?: string } }
+    try {
+      message = JSON.parse(raw)
+    }
+    catch {
+      return
+    }
+    if (typeof message.id === 'number') {
+      const pending = this.pending.get(message.id)
+      if (pending) {
+        this.pending.delete(message.id)
+        if (message.error)
+          pending.reject(new CdpError(`${pending.method}: ${message.error.message ?? JSON.stringify(message.error)}`))
+        else
+          pending.resolve(message.result ?? {})
       }
-      catch {
-        return
-      }
-      if (typeof message.id === 'number') {
-        const pending = this.pending.get(message.id)
-        if (pending) {
-          this.pending.delete(message.id)
-          if (message.error)
-            pending.reject(new CdpError(`${pending.method}: ${message.error.message ?? JSON.stringify(message.error)}`))
-          else
-            pending.resolve(message.result ?? {})
+    }
+    else if (typeof message.method === 'string') {
+      for (const listener of this.listeners)
+        listener({ method: message.method, params: message.params ?? {} })
+    }
+  }
+
+  private static overWebSocket(socket: WebSocket, name: string, serial: boolean): CdpSession {
+    const session = new CdpSession({
+      send: (text, done) => socket.send(text, done),
+      close: () => {
+        try {
+          socket.close()
         }
-      }
-      else if (typeof message.method === 'string') {
-        for (const listener of this.listeners)
-          listener({ method: message.method, params: message.params ?? {} })
+        catch {
+          socket.terminate()
+        }
+      },
+    }, name, serial)
+    socket.on('message', raw => session.receive(String(raw)))
+    socket.on('close', () => session.fail(new CdpError(`${name}: inspector connection closed`)))
+    socket.on('error', error => session.fail(new CdpError(`${name}: ${error.message}`)))
+    return session
+  }
+
+  /** A session over the relay's socket pair (one JSON message per line, both ways). */
+  static overStream(stream: Duplex, name: string): CdpSession {
+    const session = new CdpSession({
+      send: (text, done) => {
+        stream.write(`${text}\n`, error => done(error ?? undefined))
+      },
+      close: () => stream.destroy(),
+    }, name, false)
+    let pending = ''
+    stream.setEncoding('utf8').on('data', (text: string) => {
+      pending += text
+      let newline: number
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline)
+        pending = pending.slice(newline + 1)
+        session.receive(line)
       }
     })
-    socket.on('close', () => this.fail(new CdpError(`${name}: inspector connection closed`)))
-    socket.on('error', error => this.fail(new CdpError(`${name}: ${error.message}`)))
+    stream.on('close', () => session.fail(new CdpError(`${name}: the relay closed`)))
+    stream.on('error', error => session.fail(new CdpError(`${name}: ${error.message}`)))
+    return session
   }
 
   static connect(url: string, name: string, options: { serial?: boolean, timeoutMs?: number } = {}): Promise<CdpSession> {
@@ -74,7 +124,7 @@ export class CdpSession {
       })
       socket.once('open', () => {
         socket.off('error', onError)
-        resolve(new CdpSession(socket, name, options.serial ?? false))
+        resolve(CdpSession.overWebSocket(socket, name, options.serial ?? false))
       })
     })
   }
@@ -104,7 +154,7 @@ export class CdpSession {
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, method })
       this.sent++
-      this.socket.send(JSON.stringify({ id, method, params }), (error) => {
+      this.transport.send(JSON.stringify({ id, method, params }), (error) => {
         if (error) {
           this.pending.delete(id)
           reject(new CdpError(`${method}: ${error.message}`))
@@ -115,12 +165,7 @@ export class CdpSession {
 
   close(): void {
     this.fail(new CdpError(`${this.name}: closed`))
-    try {
-      this.socket.close()
-    }
-    catch {
-      this.socket.terminate()
-    }
+    this.transport.close()
   }
 
   private fail(error: Error): void {

@@ -9,7 +9,7 @@ import type { Demo } from '../demos'
 import { REPO_ROOT } from '../demos'
 import { RecordingSchema, SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type Traceback } from '../schema'
 import { DEFAULT_TIMEOUT_MS, isExecutable, spawnLimited, streamText } from '../spawn'
-import { inspectOption, traceRun } from './inspector'
+import { canRelay, inspectOption, traceRun } from './inspector'
 import { extractTraceback, toFrames, type PrintedTraceback } from './traceback'
 
 export const NODE_NAME = 'Node.js'
@@ -200,12 +200,14 @@ export const nodeAdapter: RuntimeAdapter = {
         onEvent?.({ type: 'step', step: relative })
     }
     const inspect = inspectOption(runtime.version)
-    if (inspect === '--inspect-brk' && isCommonJs(demo))
+    const relay = canRelay(runtime.version, isCommonJs(demo))
+    if (!relay && inspect === '--inspect-brk' && isCommonJs(demo))
       startNotes.push('On this Node.js the debugger can only hold a script at its start by running it through a wrapper that pauses on its first line, and a CommonJS script\'s stack traces show that wrapper (`Module._compile` at another line than in a plain run).')
     const result = await traceRun({
       executable: runtime.executable,
       flags: nodeFlags(demo, runtime),
       inspect,
+      relay,
       awaitPausesAtReturn: parseVersion(runtime.version)[0] < 10,
       demo,
       cwd: REPO_ROOT,

@@ -18,7 +18,13 @@
  *   is hit (and lets the pause happen); the clock is read again just before resuming. The
  *   paused spans are taken out, so step times are the program's own, whatever the transport.
  *
- * Transport: Node's inspector does not disable Nagle's algorithm, so when it writes two
+ * Transport, Node 18.19+ / 20.6+ running an ES module: the relay. The program is started
+ * with `--import relay/preload.mjs`, which starts a worker thread that attaches to the
+ * program's own inspector (`connectToMainThread`) and relays the protocol as JSON lines
+ * over a socket pair (fd 3): no TCP, no port, no stalls; the preload's top-level await holds
+ * the demo until the breakpoints are set. Everywhere else, the WebSocket transport below.
+ *
+ * WebSocket transport: Node's inspector does not disable Nagle's algorithm, so when it writes two
  * messages back to back the second waits for our delayed ACK (40 ms), and the kernel delays
  * ACKs on a socket we have just sent on. Two WebSocket sessions keep that off the pauses
  * (Node 10+): `events` has Runtime/Debugger enabled and sends only to set breakpoints
@@ -29,6 +35,7 @@
  * stepsNote). (A third session for the breakpoints gains nothing — it gets events too —
  * and Node 10 then now and then dies of SIGSEGV when the sessions leave at exit.)
  */
+import { fileURLToPath } from 'node:url'
 import type { Demo } from '../demos'
 import type { OutputChunk, Step } from '../schema'
 import { mergeChunks, spawnLimited, type LimitedSpawnResult } from '../spawn'
@@ -43,6 +50,18 @@ import type { V8BreakLocation, V8PausedEvent, V8ScriptParsed } from './v8types'
 export const DEFAULT_MAX_STEPS = 5000
 
 export type InspectOption = '--inspect-wait' | '--inspect-brk'
+
+const RELAY_PRELOAD = fileURLToPath(new URL('./relay/preload.mjs', import.meta.url))
+
+/**
+ * Whether this Node can run the demo under the relay: `--import` (18.19+, 20.6+) and an ES
+ * module (a CommonJS main script would then be loaded through the ES module loader, and its
+ * stack traces would show that).
+ */
+export function canRelay(version: string, isCommonJs: boolean): boolean {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
+  return !isCommonJs && (major > 20 || (major === 20 && minor >= 6) || (major === 18 && minor >= 19))
+}
 
 /**
  * The inspector option for this Node: `--inspect-wait` (Node 20.15+, 22.2+) waits for the
@@ -63,6 +82,8 @@ export interface TraceRunOptions {
   flags: string[]
   /** How the inspector is turned on: `--inspect-wait` or `--inspect-brk` (see inspectOption). */
   inspect?: InspectOption
+  /** Drive the inspector through the relay worker instead of a WebSocket (see canRelay). */
+  relay?: boolean
   demo: Demo
   cwd: string
   timeoutMs?: number
@@ -81,8 +102,9 @@ export interface TraceRunResult {
   steps: Step[]
   /** Why the steps are partial or imprecise, if they are. */
   notes: string[]
-  /** Inspector sessions used: 2 (Node 10+) or 1 (Node 8). */
+  /** Inspector sessions used: 2 (WebSocket, Node 10+), 1 (WebSocket, Node 8), 1 (the relay). */
   sessions: number
+  transport: 'relay' | 'websocket'
   /** Pauses handled, and the wall time spent paused (ms). */
   pauses: number
   pausedMs: number
@@ -138,9 +160,14 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     output.push(chunk)
     options.onOutput?.(chunk)
   }
+  const relay = options.relay ?? false
   const spawned = spawnLimited({
     command: options.executable,
-    args: [...options.flags, `${options.inspect ?? '--inspect-brk'}=127.0.0.1:0`, demo.absPath],
+    args: relay
+      ? [...options.flags, '--import', RELAY_PRELOAD, demo.absPath]
+      : [...options.flags, `${options.inspect ?? '--inspect-brk'}=127.0.0.1:0`, demo.absPath],
+    env: relay ? { TRACE_RELAY_FD: '3' } : undefined,
+    extraPipes: relay ? 1 : 0,
     cwd: options.cwd,
     timeoutMs: options.timeoutMs,
     outputCapBytes: options.outputCapBytes,
@@ -164,6 +191,8 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     },
   })
   void spawned.done.then(() => resolveUrl(null))
+  if (relay)
+    resolveUrl('relay')
 
   // ---- the inspector sessions ----
   let events: CdpSession | null = null
@@ -352,7 +381,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
         throw error
     })
     let clock: [number | null, number]
-    if (sessions > 1) {
+    if (sessions > 1 || relay) {
       // One request at a time on the commands session (see cdp.ts).
       clock = await readClock()
       await resume()
@@ -381,11 +410,14 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
   const url = await urlFound
   if (url && !finished) {
     try {
-      events = await CdpSession.connect(url, 'events')
+      events = relay ? CdpSession.overStream(spawned.extra[0]!, 'relay') : await CdpSession.connect(url, 'events')
       sessions = 1
       try {
-        commands = await CdpSession.connect(url, 'commands', { serial: true })
-        sessions = 2
+        if (relay)
+          commands = events
+        else
+          commands = await CdpSession.connect(url, 'commands', { serial: true })
+        sessions = relay ? 1 : 2
       }
       catch {
         // Node 8 takes one session (HTTP 400 for a second one).
@@ -418,7 +450,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
         // one go: Node 8 answers nothing before runIfWaitingForDebugger.
         const installed = installRecorder()
         recorderInstalled = installed.catch(() => null)
-        if (sessions > 1)
+        if (sessions > 1 || relay)
           await recorderInstalled
         const urlRegex = `^(file://)?${escapeRegExp(demo.absPath)}$`
         const setup = [
@@ -462,6 +494,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     steps,
     notes,
     sessions,
+    transport: relay ? 'relay' : 'websocket',
     pauses,
     pausedMs: Math.round(pausedMs * 100) / 100,
   }

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { relativizeDemoPath } from '../../engine/adapter'
 import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import { installedRuntimes, nodeAdapter, parseVersion } from '../../engine/node'
+import { canRelay, traceRun } from '../../engine/node/inspector'
 import { InspectorLineFilter, inspectorLineBudget, stripInspectorLines } from '../../engine/node/stderr-filter'
 import { extractTraceback, parseAtLine } from '../../engine/node/traceback'
 import { isSafeReturn, planBreakpoints } from '../../engine/node/source'
@@ -277,6 +278,11 @@ describe('programs that misbehave', () => {
     'process.stdin.on(\'end\', () => console.log(\'stdin gave\', data.length, \'bytes\'))',
     '',
   ].join('\n'))
+  writeFileSync(join(dir, 'peek.mjs'), [
+    'console.log(Object.keys(process.env).filter(k => k.startsWith(\'TRACE\')).join() || \'no engine variables\')',
+    'console.log(process.execArgv.join(\' \').replace(/\\/\\S*\\//g, \'\') || \'no options\')',
+    '',
+  ].join('\n'))
   writeFileSync(join(dir, 'sync_throw.js'), 'function a() { throw new TypeError(\'bad thing\') }\nfunction b() { a() }\nb()\n')
   writeFileSync(join(dir, 'error_class.mjs'), [
     'class HttpError extends Error {',
@@ -339,6 +345,22 @@ describe('programs that misbehave', () => {
     expect(recording.run.exitCode).toBe(0)
     expect(streamText(recording.run.output, 'stdout')).toBe('stdin gave 0 bytes\n')
     expect(recording.traceback).toBeNull()
+  })
+
+  it.skipIf(!canRelay(node.version, false))('this Node is traced from inside the program (the relay): no port, nothing the program can see but its own --import', async () => {
+    const d = demo('peek', bad)
+    const traced = await traceRun({ executable: node.executable, flags: [], relay: true, demo: d, cwd: REPO_ROOT })
+    expect(traced.transport).toBe('relay')
+    expect(traced.steps.length).toBeGreaterThan(0)
+    expect(streamText(traced.run.output, 'stdout')).toBe('no engine variables\n--import preload.mjs\n')
+    expect(streamText(traced.run.output, 'stderr')).toBe('')
+    // The same program recorded the usual way takes the relay too, and prints what a plain run prints.
+    const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
+    expect(streamText(plain.output, 'stdout')).toBe('no engine variables\nno options\n')
+    expect(streamText(recording.run.output, 'stdout')).toBe('no engine variables\n--import preload.mjs\n')
+    expect(canRelay('20.5.1', false)).toBe(false)
+    expect(canRelay('20.6.0', true)).toBe(false) // a CommonJS main would go through the ES module loader
+    expect(canRelay('22.0.0', false)).toBe(true)
   })
 
   it('a CommonJS script that throws synchronously', async () => {
