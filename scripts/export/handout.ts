@@ -8,6 +8,8 @@
  * empty box at the top of a fresh page. pdf-lib then draws the slide from slides.pdf into
  * that box as an embedded PDF page, so the slide stays vector text. Chromium's named
  * destinations (the contents page links to every section) say on which page each box is.
+ * The contents page's page numbers come from a first printing's destinations: the second
+ * printing has them in the space the first one kept for them, so no page moves.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -136,9 +138,17 @@ function cover(deck: Deck, date: Date): string {
   </section>`
 }
 
-function contents(deck: Deck): string {
-  const slides = deck.slides.map(slide => `<li><a href="#slide-${slide.no}"><span class="no">${slide.no}</span>${escapeHtml(slide.plainTitle)}</a></li>`).join('')
-  const demos = deck.demos.map((demo, i) => `<li><a href="#demo-${i + 1}"><span class="no">A.${i + 1}</span>${escapeHtml(demo.name)}</a></li>`).join('')
+/** Where each section starts: destination id → page index (0-based), from a first printing. */
+export type SectionPages = ReadonlyMap<string, number>
+
+function contents(deck: Deck, pages?: SectionPages): string {
+  // Without pages yet, the same space is kept (hidden), so the numbers never move a page.
+  const pageOf = (id: string) => {
+    const page = pages?.get(id)
+    return page === undefined ? '<span class="page unknown">000</span>' : `<span class="page">${page + 1}</span>`
+  }
+  const slides = deck.slides.map(slide => `<li><a href="#slide-${slide.no}"><span class="no">${slide.no}</span><span class="title">${escapeHtml(slide.plainTitle)}</span>${pageOf(`slide-${slide.no}`)}</a></li>`).join('')
+  const demos = deck.demos.map((demo, i) => `<li><a href="#demo-${i + 1}"><span class="no">A.${i + 1}</span><span class="title">${escapeHtml(demo.name)}</span>${pageOf(`demo-${i + 1}`)}</a></li>`).join('')
   return `<section class="contents" id="contents">
     <h2>Contents</h2>
     <ol class="toc">${slides}</ol>
@@ -216,7 +226,7 @@ export function handoutLayout(deck: Deck, paper: PaperSize): HandoutLayout {
 }
 
 /** The whole handout as one HTML document for Chromium to print. */
-export function handoutHtml(deck: Deck, layout: HandoutLayout, date: Date): string {
+export function handoutHtml(deck: Deck, layout: HandoutLayout, date: Date, pages?: SectionPages): string {
   const size = PAPER[layout.paper]
   const footer = `${deck.title} · handout`
   return `<!doctype html>
@@ -263,7 +273,10 @@ section + section { break-before: page; }
 .contents h3 { font-size: 11pt; margin: 14pt 0 6pt; }
 .toc { list-style: none; padding: 0; margin: 0; columns: 2; column-gap: 24pt; font-size: 9.5pt; }
 .toc li { break-inside: avoid; padding: 1.5pt 0; }
-.toc a { color: inherit; text-decoration: none; }
+.toc a { color: inherit; text-decoration: none; display: flex; align-items: baseline; }
+.toc .title { flex: 1; }
+.toc .page { min-width: 2.2em; text-align: right; color: #777; font-variant-numeric: tabular-nums; }
+.toc .page.unknown { visibility: hidden; }
 .toc .no { display: inline-block; min-width: 2.6em; color: #777; }
 
 .slide-box { width: 100%; }
@@ -296,7 +309,7 @@ section + section { break-before: page; }
 </head>
 <body>
 ${cover(deck, date)}
-${contents(deck)}
+${contents(deck, pages)}
 ${deck.slides.map((_, i) => slideSection(deck, i, layout.box.height)).join('\n')}
 ${deck.demos.map(demoSection).join('\n')}
 </body>

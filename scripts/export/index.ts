@@ -20,8 +20,8 @@ import { browserArgs, findBrowser } from '../lib/browser'
 import { loadDeck, type Deck } from './deck'
 import { ExportError } from './errors'
 import { Guard } from './guard'
-import { composeHandout, exportDate, handoutHtml, handoutLayout, type PaperSize } from './handout'
-import { setMetadata, setOutline } from './pdf'
+import { composeHandout, exportDate, handoutHtml, handoutLayout, type PaperSize, type SectionPages } from './handout'
+import { namedDestinations, setMetadata, setOutline } from './pdf'
 import type { Progress } from './progress'
 import { assertPortFree, buildDeck, serveStatic, type StaticServer } from './server'
 
@@ -176,18 +176,30 @@ async function finishDeckPdf(deck: Deck, printed: Printed, label: string, date: 
   return { bytes: await doc.save(), pages: doc.getPageCount() }
 }
 
-/** Print the handout's HTML in its own context (no deck, no server, no network). */
-async function printHandout(browser: Browser, html: string, guard: Guard): Promise<Uint8Array> {
+/**
+ * Print the handout's HTML in its own context (no deck, no server, no network): once to
+ * learn on which page each section starts, once more with those pages in the contents.
+ */
+async function printHandout(browser: Browser, html: (pages?: SectionPages) => string, guard: Guard): Promise<Uint8Array> {
   const context = await browser.newContext()
   guard.watchContext(context)
   try {
     const page = await context.newPage()
     guard.watchPage(page, 'handout.pdf')
-    await page.setContent(html, { waitUntil: 'load' })
-    await page.evaluate(() => document.fonts.ready.then(() => undefined))
-    const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true })
+    const print = async (pages?: SectionPages) => {
+      await page.setContent(html(pages), { waitUntil: 'load' })
+      await page.evaluate(() => document.fonts.ready.then(() => undefined))
+      const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true })
+      return { pdf, pages: namedDestinations(await PDFDocument.load(pdf, { updateMetadata: false })) }
+    }
+    const first = await print()
+    timing('handout: printed, pages known')
+    const final = await print(first.pages)
+    const moved = [...first.pages].filter(([id, index]) => final.pages.get(id) !== index).map(([id]) => id)
+    if (moved.length)
+      throw new ExportError(`handout: adding page numbers to the contents moved ${moved.slice(0, 3).join(', ')}: the contents page has no room for them`)
     timing('handout: printed')
-    return pdf
+    return final.pdf
   }
   finally {
     await context.close()
@@ -224,7 +236,7 @@ export async function exportDeck(options: ExportOptions): Promise<ExportResult> 
   try {
     browser = await browserStart
     timing('browser up')
-    const handoutPrinted = want('handout') ? guard.race(printHandout(browser, handoutHtml(deck, layout, date), guard)) : undefined
+    const handoutPrinted = want('handout') ? guard.race(printHandout(browser, pages => handoutHtml(deck, layout, date, pages), guard)) : undefined
 
     await guard.race(build.done)
     timing('deck built')

@@ -177,6 +177,18 @@ test('handout.pdf: cover with the runtimes, every slide with its speaker notes, 
   }
 })
 
+test('handout.pdf: the contents page gives the page each slide starts on, and it is right', () => {
+  const pdf = pdfs.handout
+  const contentsPage = pdf.outlineEntries.find(entry => entry.title === 'Contents')!.page
+  const contents = pdf.pages[contentsPage]!
+  for (const slide of slides) {
+    const entry = pdf.outlineEntries.find(e => e.depth === 1 && e.title.startsWith(`${slide.no}. `))!
+    // "12 Title 14": the slide number, its title, then the page (1-based, as the footer counts).
+    expect(words(contents), `slide ${slide.no} listed with page ${entry.page + 1}`).toContain(`${words(entry.title)}${entry.page + 1}`)
+    expect(pdf.pages[entry.page], `page ${entry.page + 1} holds slide ${slide.no}`).toContain(`Slide ${slide.no} of ${slides.length}`)
+  }
+})
+
 test('handout.pdf: every demo\'s whole program and verbatim traceback in the appendix', () => {
   const pdf = pdfs.handout
   const demos = readdirSync(join(ROOT, 'demos')).filter(file => /\.(py|mjs|js|rs)$/.test(file)).sort()
