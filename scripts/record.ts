@@ -8,13 +8,15 @@
  *                                     and fail naming the demo and the difference
  *   npm run record -- --out DIR       write somewhere else than recordings/ (benchmarks)
  */
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { diffRecordings } from '../engine/compare'
 import { listDemos, REPO_ROOT, type Demo } from '../engine/demos'
 import { defaultRuntimeFor, recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
 import { readAllRecordings, readManifest, RECORDINGS_DIR, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
-import type { Recording, RuntimeInfo } from '../engine/schema'
+import type { Recording, RuntimeInfo, StepKind } from '../engine/schema'
 
 const { values: flags, positionals } = parseArgs({
   options: {
@@ -30,21 +32,54 @@ const { values: flags, positionals } = parseArgs({
 const concurrency = Math.max(1, Number(flags.concurrency) || 16)
 const outDir = flags.out ? resolve(flags.out) : RECORDINGS_DIR
 
-/** At most `limit` tasks at once; the others wait their turn, in order. */
-function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+/** At most `limit` holders at once, served in order; `acquire` gives the function that lets go. */
+function semaphore(limit: number): () => Promise<() => void> {
   let active = 0
   const waiting: (() => void)[] = []
-  return async <R>(task: () => Promise<R>): Promise<R> => {
+  return async () => {
     if (active >= limit)
       await new Promise<void>(resolve => waiting.push(resolve))
     active++
+    let held = true
+    return () => {
+      if (!held)
+        return
+      held = false
+      active--
+      waiting.shift()?.()
+    }
+  }
+}
+
+/** At most `limit` tasks at once; the others wait their turn, in order. */
+function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  const acquire = semaphore(limit)
+  return async <R>(task: () => Promise<R>): Promise<R> => {
+    const release = await acquire()
     try {
       return await task()
     }
     finally {
-      active--
-      waiting.shift()?.()
+      release()
     }
+  }
+}
+
+/**
+ * Programs get going one per core at a time: until a program first waits (sleeps, awaits,
+ * idles) it is busy starting (interpreter, imports, debugger), and a program starved of CPU
+ * then shows it in its step times, as its own clock runs on. After that they run together:
+ * the demos mostly sleep.
+ */
+const starting = semaphore(availableParallelism())
+const WAITING: ReadonlySet<StepKind> = new Set(['await', 'idle', 'block'])
+async function recordWithRoom(demo: Demo, runtime: RuntimeInfo): Promise<Recording> {
+  const started = await starting()
+  try {
+    return await recordDemo(demo, { runtime, onEvent: event => event.type === 'step' && WAITING.has(event.step.kind) && started() })
+  }
+  finally {
+    started()
   }
 }
 
@@ -74,6 +109,20 @@ function selectedDemos(): Demo[] {
   return positionals.length ? demos.filter(demo => positionals.includes(demo.name)) : demos
 }
 
+/** Each demo's wall time in its default recording, when there is one: only a hint for the order. */
+function lastWallTimes(): Map<string, number> {
+  const times = new Map<string, number>()
+  for (const entry of readManifest(outDir).filter(e => e.default)) {
+    try {
+      const recording = JSON.parse(readFileSync(join(REPO_ROOT, entry.file), 'utf8')) as { run?: { wallTimeMs?: unknown } }
+      if (typeof recording.run?.wallTimeMs === 'number')
+        times.set(entry.demo, recording.run.wallTimeMs)
+    }
+    catch {}
+  }
+  return times
+}
+
 async function record(): Promise<number> {
   const demos = selectedDemos()
   let problems = 0
@@ -84,9 +133,14 @@ async function record(): Promise<number> {
     // Without --matrix only the default runtime is needed: the others are not even probed.
     : defaultRuntimeFor(demo.language).then(runtime => (runtime ? [runtime] : []))
   console.error(`record: ${demos.length} demos${flags.matrix ? ' under every runtime version found' : ''}, ${concurrency} runs at a time`)
-  // Each demo starts as soon as its own runtime is found, not when every language's is.
-  const written = await Promise.all(demos.map(async (demo) => {
-    const runtimes = await runtimesOf(demo)
+  // The longest runs (as last recorded) start first, so that none is left running alone at the end.
+  const lastTime = lastWallTimes()
+  const ordered = [...demos].sort((a, b) => (lastTime.get(b.name) ?? Infinity) - (lastTime.get(a.name) ?? Infinity))
+  const runtimesFound = new Map(ordered.map(demo => [demo.name, runtimesOf(demo)]))
+  for (const found of runtimesFound.values())
+    await found.catch(() => undefined)
+  const written = await Promise.all(ordered.map(async (demo) => {
+    const runtimes = await runtimesFound.get(demo.name)!
     if (!runtimes.length) {
       console.error(`✗ ${demo.file}: ${new RuntimeMissingError(demo.language, `no ${demo.language} runtime found`).message}; its committed recordings are kept`)
       return []
@@ -102,7 +156,7 @@ async function record(): Promise<number> {
     runs += jobs.length
     return Promise.all(jobs.map(runtime => limit(async () => {
       try {
-        const recording = await recordDemo(demo, { runtime })
+        const recording = await recordWithRoom(demo, runtime)
         const path = recordingPath(demo.name, runtime, outDir)
         writeJsonAtomic(path, recording)
         console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
