@@ -149,7 +149,7 @@ export function describeStep(step: Step, recording: Recording): string {
     case 'await': {
       const together = suspendedTogether(step, recording)
       return together.length > 1
-        ? `${together.join(', then ')} suspend: the thread is back in the event loop`
+        ? `${together.join(', then ')} suspend: each leaves the thread's stack`
         : `${together[0]} awaits: it suspends and leaves the thread's stack`
     }
     case 'resume':
