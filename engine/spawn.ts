@@ -194,11 +194,8 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-/**
- * Read a tracer's JSON-lines event pipe: each complete line parsed and handed on, an
- * unreadable one reported (with its first 200 characters) instead of thrown.
- */
-export function readJsonLines<T>(stream: Readable, onEvent: (event: T) => void, onUnreadable: (line: string) => void): void {
+/** Hand on each complete line of a text stream (without its newline), as it arrives. */
+export function readLines(stream: Readable, onLine: (line: string) => void): void {
   let pending = ''
   stream.setEncoding('utf8').on('data', (text: string) => {
     pending += text
@@ -206,12 +203,22 @@ export function readJsonLines<T>(stream: Readable, onEvent: (event: T) => void, 
     while ((newline = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, newline)
       pending = pending.slice(newline + 1)
-      try {
-        onEvent(JSON.parse(line) as T)
-      }
-      catch {
-        onUnreadable(line.slice(0, 200))
-      }
+      onLine(line)
+    }
+  })
+}
+
+/**
+ * Read a tracer's JSON-lines event pipe: each complete line parsed and handed on, an
+ * unreadable one reported (with its first 200 characters) instead of thrown.
+ */
+export function readJsonLines<T>(stream: Readable, onEvent: (event: T) => void, onUnreadable: (line: string) => void): void {
+  readLines(stream, (line) => {
+    try {
+      onEvent(JSON.parse(line) as T)
+    }
+    catch {
+      onUnreadable(line.slice(0, 200))
     }
   })
 }

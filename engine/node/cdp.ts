@@ -14,6 +14,7 @@
  */
 import type { Duplex } from 'node:stream'
 import WebSocket from 'ws'
+import { readLines } from '../spawn'
 
 export interface CdpEvent {
   method: string
@@ -96,16 +97,7 @@ export class CdpSession {
       },
       close: () => stream.destroy(),
     }, name, false)
-    let pending = ''
-    stream.setEncoding('utf8').on('data', (text: string) => {
-      pending += text
-      let newline: number
-      while ((newline = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, newline)
-        pending = pending.slice(newline + 1)
-        session.receive(line)
-      }
-    })
+    readLines(stream, line => session.receive(line))
     stream.on('close', () => session.fail(new CdpError(`${name}: the relay closed`)))
     stream.on('error', error => session.fail(new CdpError(`${name}: ${error.message}`)))
     return session
