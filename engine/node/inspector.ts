@@ -35,7 +35,6 @@
  * stepsNote). (A third session for the breakpoints gains nothing — it gets events too —
  * and Node 10 then now and then dies of SIGSEGV when the sessions leave at exit.)
  */
-import { fileURLToPath } from 'node:url'
 import type { Demo } from '../demos'
 import type { OutputChunk, Step } from '../schema'
 import { mergeChunks, spawnLimited, type LimitedSpawnResult } from '../spawn'
@@ -51,7 +50,8 @@ export const DEFAULT_MAX_STEPS = 5000
 
 export type InspectOption = '--inspect-wait' | '--inspect-brk'
 
-const RELAY_PRELOAD = fileURLToPath(new URL('./relay/preload.mjs', import.meta.url))
+/** A file: URL, as `--import` reads its argument like an `import` specifier (a `#` in a path would not survive). */
+const RELAY_PRELOAD = new URL('./relay/preload.mjs', import.meta.url).href
 
 /**
  * Whether this Node can run the demo under the relay: `--import` (18.19+, 20.6+) and an ES

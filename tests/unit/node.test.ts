@@ -352,12 +352,12 @@ describe('programs that misbehave', () => {
     const traced = await traceRun({ executable: node.executable, flags: [], relay: true, demo: d, cwd: REPO_ROOT })
     expect(traced.transport).toBe('relay')
     expect(traced.steps.length).toBeGreaterThan(0)
-    expect(streamText(traced.run.output, 'stdout')).toBe('no engine variables\n--import preload.mjs\n')
+    expect(streamText(traced.run.output, 'stdout')).toBe('no engine variables\n--import file:preload.mjs\n')
     expect(streamText(traced.run.output, 'stderr')).toBe('')
     // The same program recorded the usual way takes the relay too, and prints what a plain run prints.
     const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
     expect(streamText(plain.output, 'stdout')).toBe('no engine variables\nno options\n')
-    expect(streamText(recording.run.output, 'stdout')).toBe('no engine variables\n--import preload.mjs\n')
+    expect(streamText(recording.run.output, 'stdout')).toBe('no engine variables\n--import file:preload.mjs\n')
     expect(canRelay('20.5.1', false)).toBe(false)
     expect(canRelay('20.6.0', true)).toBe(false) // a CommonJS main would go through the ES module loader
     expect(canRelay('22.0.0', false)).toBe(true)
