@@ -38,7 +38,9 @@ One JSON object per line on fd 3. Keys are short on purpose.
       CHAINS  null when no asyncio loop is running, else one per pending task in
               creation order: {"l":label, "c":is-the-running-task, "s":[FRAME, ...],
               "w":awaiting}; s = the task's coroutine, then what it awaits, outermost
-              first; w = repr of the future the task waits on, or null
+              first; w = repr of the future the task waits on, or null. At an await
+              step the running task's chain goes on past the suspending frame with
+              the coroutines that suspended just before it, in the same instant
       DETAIL  a string or null (the exception at a raise, what is awaited ...)
   {"e":"capped", "n":5000, "why":"..."}   no more steps will come
   {"e":"exc", "type":"Exception", "msg":"...", "frames":[[file, line, col, function, source], ...],
@@ -213,6 +215,7 @@ class Tracer(object):
         self.skipped = 0
         self.capped = False
         self.last_idle = False
+        self.suspending = None  # (the frame that suspends next, the chain below it): see suspended_chain
         self.task_seq = None  # WeakKeyDictionary task -> creation number, made on demand
         self.task_counter = 0
         self.backend = None
@@ -318,6 +321,23 @@ class Tracer(object):
             out.append({'l': label, 'c': is_current, 's': frames, 'w': awaiting})
         return out
 
+    def suspended_chain(self, chains, physical):
+        """At an await, the running task's chain as read off the stack ends at the frame that
+        suspends; the coroutines it awaits suspended just before it (the previous await steps
+        of this same suspension, innermost first) and are what it waits on: the chain goes
+        on with them, as the task's chain shows once the loop is idle."""
+        current = next((c for c in chains or () if c['c']), None)
+        tail = []
+        if self.suspending is not None and self.suspending[0] is physical[-1]:
+            tail = self.suspending[1]
+        self.suspending = None
+        if current is None or not current['s']:
+            return
+        current['s'] = current['s'] + tail
+        if len(physical) >= 2:
+            # The caller suspends next, with this frame and what it awaits below it.
+            self.suspending = (physical[-2], current['s'][-len(tail) - 1:])
+
     def task_number(self, task):
         if self.task_seq is None:
             import weakref
@@ -354,6 +374,10 @@ class Tracer(object):
         try:
             stack = [self.frame_entry(f) for f in physical]
             chains = self.chains(physical)
+            if kind == 'await':
+                self.suspended_chain(chains, physical)
+            else:
+                self.suspending = None
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': stack,
                      'a': chains, 'd': detail}
             self.frame_total += len(stack) + sum(len(c['s']) for c in chains or ())

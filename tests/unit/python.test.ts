@@ -195,6 +195,18 @@ describe.skipIf(noPython)('async_loop.py', () => {
     expect(recording.steps[0]!.asyncChains).toBeNull()
   })
 
+  it('as foo suspends last, it alone is on the thread, and the task already waits on foo → bar → blow_up', () => {
+    const awaits = recording.steps.filter(s => s.kind === 'await')
+    const fooLast = awaits.at(-1)!
+    expect(fooLast.function).toBe('foo')
+    expect(userNames(fooLast.physicalStack)).toEqual(['<module>', 'foo'])
+    const task = fooLast.asyncChains!.find(c => c.current)!
+    expect(task.frames.map(f => f.function)).toEqual(['foo', 'bar', 'blow_up'])
+    // Each coroutine that suspends in that instant sees the same chain below its caller.
+    for (const step of awaits.slice(-3))
+      expect(step.asyncChains!.find(c => c.current)!.frames.map(f => f.function)).toEqual(['foo', 'bar', 'blow_up'])
+  })
+
   it('shows the sleeps in program time: 100, 300, 600 ms (±20) after the first await', async () => {
     const measure = (r: Recording) => {
       const firstAwait = r.steps.find(s => s.kind === 'await')!
