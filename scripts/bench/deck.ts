@@ -78,14 +78,22 @@ async function devServerToFirstSlide(deckDir: string, port: number): Promise<num
 
 export async function benchDeck(): Promise<BenchRow[]> {
   const blank = makeBlankDeck()
-  const ours = build(ROOT, 'slides.md', join(ROOT, 'node_modules/.cache/bench-dist'))
-  const theirs = build(blank, 'slides.md', join(blank, 'dist'))
+  // Best of three, alternating, so a busy moment of the machine hits both decks alike.
+  const oursRuns: { ms: number, bytes: number }[] = []
+  const theirsRuns: { ms: number, bytes: number }[] = []
+  for (let i = 0; i < 3; i++) {
+    oursRuns.push(build(ROOT, 'slides.md', join(ROOT, 'node_modules/.cache/bench-dist')))
+    theirsRuns.push(build(blank, 'slides.md', join(blank, 'dist')))
+  }
+  const best = (runs: { ms: number, bytes: number }[]) => runs.reduce((a, b) => (b.ms < a.ms ? b : a))
+  const ours = best(oursRuns)
+  const theirs = best(theirsRuns)
   const ourStart = await devServerToFirstSlide(ROOT, 3051)
   const blankStart = await devServerToFirstSlide(blank, 3052)
   const buildRatio = ours.ms / theirs.ms
   return [
     { name: 'dev server start → first slide rendered', value: seconds(ourStart), baseline: `${seconds(blankStart)} (blank deck)`, target: 'report', ok: undefined },
-    { name: 'static build time', value: seconds(ours.ms), baseline: `${seconds(theirs.ms)} (blank deck)`, target: `≤ 1.5× blank (${ratio(buildRatio)})`, ok: buildRatio <= 1.5 },
+    { name: 'static build time (best of 3)', value: seconds(ours.ms), baseline: `${seconds(theirs.ms)} (blank deck)`, target: `≤ 1.5× blank (${ratio(buildRatio)})`, ok: buildRatio <= 1.5 },
     { name: 'static build size (dist/)', value: megabytes(ours.bytes), baseline: `${megabytes(theirs.bytes)} (blank deck)`, target: '< 3 MB', ok: ours.bytes < 3 * 1024 * 1024 },
   ]
 }
