@@ -30,7 +30,7 @@ export interface DemoRunOptions {
 
 /** What one window tells the others about a run of a demo (see `useDemoRun`). */
 export type MirrorMessage = { from: string } & (
-  | { type: 'run' } // a run started there: follow it
+  | { type: 'run', at: number } // a run started there (Date.now()): follow it
   | { type: 'event', event: LiveEvent }
   | { type: 'fail', message: string }
   | { type: 'stop' } // the run there was stopped
@@ -39,6 +39,12 @@ export type MirrorMessage = { from: string } & (
 type MirrorBody = MirrorMessage extends infer M ? M extends MirrorMessage ? Omit<M, 'from'> : never : never
 
 export const MIRROR_CHANNEL_PREFIX = 'async-traces-live-run:'
+
+/**
+ * Two windows that start a run within this many milliseconds of each other (a click that
+ * reaches both) keep one: the window with the smaller id. Further apart, the newest wins.
+ */
+const SAME_START_MS = 500
 
 export interface OutputLine {
   stream: OutputChunk['stream']
@@ -130,6 +136,8 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
   let controller: AbortController | null = null
   let ticker: ReturnType<typeof setInterval> | null = null
   let startedAt = 0
+  /** When this window started its own run (Date.now()), for the tie-break between windows. */
+  let ownRunAt = 0
 
   // ---- mirroring between windows ----
   const windowId = Math.random().toString(36).slice(2)
@@ -275,7 +283,10 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
       return
     switch (message.type) {
       case 'run':
-        // Another window took over: one run at a time, the newest wins.
+        // Both windows started at once: the smaller id keeps its run, the other follows it.
+        if (controller && Math.abs(message.at - ownRunAt) < SAME_START_MS && windowId < message.from)
+          return
+        // Otherwise another window took over: one run at a time, the newest wins.
         abortOwn()
         following.value = message.from
         startShowing()
@@ -331,7 +342,8 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     controller = own
     startShowing()
     openChannel()
-    tell({ type: 'run' })
+    ownRunAt = Date.now()
+    tell({ type: 'run', at: ownRunAt })
 
     try {
       const pass = password()

@@ -157,3 +157,37 @@ test('presenter and audience windows: a run started in the presenter window play
   await expect(driving.locator('.meta')).toContainText('stopped after')
   expect(errors).toEqual([])
 })
+
+test('run-on-click: the clicker\'s next click starts the run in the presenter window, and the projector follows it', async ({ context }) => {
+  const no = await liveSlideNo()
+  const presenter = await context.newPage()
+  const audience = await context.newPage()
+  const presenterRequests = liveRequests(presenter)
+  const audienceRequests = liveRequests(audience)
+  await presenter.goto(`http://localhost:${DEV_PORT}/presenter/${no}`)
+  await audience.goto(`http://localhost:${DEV_PORT}/${no}`)
+  const driving = presenter.locator(`.grid-section.main .slidev-page-${no} .live-run`)
+  const mirrored = audience.locator(`.slidev-page-${no} .live-run`)
+  await expect(driving).toHaveAttribute('data-state', 'idle')
+  await expect(mirrored).toHaveAttribute('data-state', 'idle')
+  await expect(driving.locator('.hint')).toContainText('Next click')
+
+  await presenter.bringToFront()
+  await presenter.keyboard.press('ArrowRight')
+  await expect(driving).toHaveAttribute('data-state', 'running')
+  await expect(mirrored).toHaveAttribute('data-following', 'true')
+  await expect(mirrored).toHaveAttribute('data-state', 'done', { timeout: 20_000 })
+  await expect(driving).toHaveAttribute('data-state', 'done')
+  await expect(mirrored.locator('.foot .chain')).toHaveText('foo → bar → blow_up')
+  // One run, from the presenter's window.
+  expect(presenterRequests.filter(r => r.startsWith('POST'))).toHaveLength(1)
+  expect(audienceRequests.filter(r => r.startsWith('POST'))).toEqual([])
+
+  // Back a click, forward again: a new run; back while it runs stops it.
+  await presenter.keyboard.press('ArrowLeft')
+  await presenter.keyboard.press('ArrowRight')
+  await expect(driving).toHaveAttribute('data-state', 'running')
+  await presenter.keyboard.press('ArrowLeft')
+  await expect(driving).toHaveAttribute('data-state', 'idle')
+  await expect(mirrored).not.toHaveAttribute('data-state', 'running')
+})

@@ -183,7 +183,8 @@ describe('useDemoRun', () => {
 })
 
 describe('useDemoRun in two windows of one browser (presenter and audience)', () => {
-  const longRun = (): LiveEvent[] => Array.from({ length: 100 }, (_, i) => ({ type: 'output', chunk: { stream: 'stdout', atMs: i, text: `${i}\n` } }))
+  // 300 events, 5 ms apart: a run of about 1.5 s.
+  const longRun = (): LiveEvent[] => Array.from({ length: 300 }, (_, i) => ({ type: 'output', chunk: { stream: 'stdout', atMs: i, text: `${i}\n` } }))
   const runs = (server: ReturnType<typeof fakeServer>) => server.calls.filter(c => c.url.endsWith('__live/run'))
 
   it('a run started in one window plays in the other, which asks the server nothing', async () => {
@@ -236,6 +237,7 @@ describe('useDemoRun in two windows of one browser (presenter and audience)', ()
     // A run started in the audience window while the presenter's runs: one run, the newest.
     const second = presenter!.run()
     await vi.waitFor(() => expect(audience!.following.value).toBe(true))
+    await new Promise(resolve => setTimeout(resolve, 550)) // clearly later, not "at once"
     const third = audience!.run()
     await second
     await vi.waitFor(() => expect(presenter!.following.value).toBe(true))
@@ -244,6 +246,24 @@ describe('useDemoRun in two windows of one browser (presenter and audience)', ()
     audience!.cancel()
     await third
     await vi.waitFor(() => expect(presenter!.state.value).toBe('idle'))
+    scope.stop()
+  })
+
+  it('two windows starting at once (a click reaches both) keep one run, and both show it', async () => {
+    const end = recording()
+    const servers = [0, 1].map(() => fakeServer({ status: status(undefined, 'mirrored-click'), events: [...longRun().slice(0, 20), { type: 'end', recording: end }] }))
+    const scope = effectScope()
+    const windows = scope.run(() => servers.map(server => useDemoRun('mirrored-click', { fetch: server.doFetch, base: base() })))!
+    await Promise.all(windows.map(w => w.ready))
+    const started = windows.map(w => w.run())
+    await Promise.all(started)
+    await vi.waitFor(() => expect(windows.map(w => w.state.value)).toEqual(['done', 'done']))
+    const requests = servers.flatMap(runs)
+    expect(requests).toHaveLength(2)
+    // One request was given up for the other window's; the run that went on reached both.
+    expect(requests.filter(c => c.init!.signal!.aborted)).toHaveLength(1)
+    expect(windows.map(w => w.recording.value)).toEqual([end, end])
+    expect(windows.map(w => w.eventCount.value).sort()).toEqual([21, 21])
     scope.stop()
   })
 
