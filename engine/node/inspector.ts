@@ -191,8 +191,6 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     },
   })
   void spawned.done.then(() => resolveUrl(null))
-  if (relay)
-    resolveUrl('relay')
 
   // ---- the inspector sessions ----
   let events: CdpSession | null = null
@@ -213,6 +211,8 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
   let resolveBreakpointsReady!: () => void
   const breakpointsReady = new Promise<void>(resolve => (resolveBreakpointsReady = resolve))
   let sessions = 0
+  /** Requests never stall: the relay, or two WebSocket sessions (see the header). */
+  let stallFree = false
   let pauses = 0
   let pausedMs = 0
 
@@ -381,7 +381,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
         throw error
     })
     let clock: [number | null, number]
-    if (sessions > 1 || relay) {
+    if (stallFree) {
       // One request at a time on the commands session (see cdp.ts).
       clock = await readClock()
       await resume()
@@ -407,22 +407,28 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
   let traceError: string | null = null
   let spawnedDone = false
   void spawned.done.then(() => (spawnedDone = true))
-  const url = await urlFound
-  if (url && !finished) {
+  // The relay's socket pair is there from the start; a WebSocket needs the URL Node prints.
+  const url = relay ? null : await urlFound
+  if ((relay || url) && !finished) {
     try {
-      events = relay ? CdpSession.overStream(spawned.extra[0]!, 'relay') : await CdpSession.connect(url, 'events')
-      sessions = 1
-      try {
-        if (relay)
-          commands = events
-        else
-          commands = await CdpSession.connect(url, 'commands', { serial: true })
-        sessions = relay ? 1 : 2
+      if (relay) {
+        events = commands = CdpSession.overStream(spawned.extra[0]!, 'relay')
+        sessions = 1
+        stallFree = true
       }
-      catch {
-        // Node 8 takes one session (HTTP 400 for a second one).
-        commands = events
-        notes.push('This Node.js accepts only one inspector connection, so every pause lasts about 40 ms (the inspector\'s delayed TCP acknowledgements): the run is slow, and as timers go on counting while the program is paused, a timer fires early in program time by the pauses taken while it waited.')
+      else {
+        events = await CdpSession.connect(url!, 'events')
+        sessions = 1
+        try {
+          commands = await CdpSession.connect(url!, 'commands', { serial: true })
+          sessions = 2
+          stallFree = true
+        }
+        catch {
+          // Node 8 takes one session (HTTP 400 for a second one).
+          commands = events
+          notes.push('This Node.js accepts only one inspector connection, so every pause lasts about 40 ms (the inspector\'s delayed TCP acknowledgements): the run is slow, and as timers go on counting while the program is paused, a timer fires early in program time by the pauses taken while it waited.')
+        }
       }
       events.onEvent((message) => {
         switch (message.method) {
@@ -450,7 +456,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
         // one go: Node 8 answers nothing before runIfWaitingForDebugger.
         const installed = installRecorder()
         recorderInstalled = installed.catch(() => null)
-        if (sessions > 1 || relay)
+        if (stallFree)
           await recorderInstalled
         const urlRegex = `^(file://)?${escapeRegExp(demo.absPath)}$`
         const setup = [
@@ -472,7 +478,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
       finish()
     }
   }
-  else if (!url) {
+  else if (!relay && !url) {
     notes.push('Node\'s inspector did not start, so there are no steps.')
   }
 
