@@ -135,7 +135,8 @@ async function record(): Promise<number> {
   console.error(`record: ${demos.length} demos${flags.matrix ? ' under every runtime version found' : ''}, ${concurrency} runs at a time`)
   // The longest runs (as last recorded) start first, so that none is left running alone at the end.
   const lastTime = lastWallTimes()
-  const ordered = [...demos].sort((a, b) => (lastTime.get(b.name) ?? Infinity) - (lastTime.get(a.name) ?? Infinity))
+  const expected = (demo: Demo) => lastTime.get(demo.name) ?? Number.MAX_SAFE_INTEGER // never recorded: first
+  const ordered = [...demos].sort((a, b) => expected(b) - expected(a))
   const runtimesFound = new Map(ordered.map(demo => [demo.name, runtimesOf(demo)]))
   for (const found of runtimesFound.values())
     await found.catch(() => undefined)
