@@ -16,10 +16,10 @@ if (isMainThread && Number.isInteger(fd) && fd > 2) {
   // The demo must not see the engine's variable.
   delete process.env.TRACE_RELAY_FD
   const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: { fd }, execArgv: [], stdout: false, stderr: false })
-  // The worker must never keep the program alive, nor outlive it.
-  worker.unref()
   await new Promise((resolve, reject) => {
     worker.once('message', resolve)
     worker.once('error', reject)
   })
+  // From here on the worker must never keep the program alive, nor outlive it.
+  worker.unref()
 }
