@@ -3,7 +3,7 @@
  * committed recording wherever there is no live run (no endpoint, static build, export,
  * the presenter's next-slide preview).
  */
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test, type BrowserContext, type Page } from '@playwright/test'
 import { DEV_PORT, STATIC_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 
@@ -126,10 +126,12 @@ test('export (print mode) and the presenter\'s next-slide preview show the recor
   await expect(preview.getByRole('button')).toHaveCount(0)
 })
 
-test('presenter and audience windows: a run started in the presenter window plays on the projector too', async ({ context }) => {
+/** The presenter window and the audience window of one browser, both on the live slide, idle. */
+async function presenterAndAudience(context: BrowserContext) {
   const no = await liveSlideNo()
   const presenter = await context.newPage()
   const audience = await context.newPage()
+  const presenterRequests = liveRequests(presenter)
   const audienceRequests = liveRequests(audience)
   const errors = [...pageErrors(presenter), ...pageErrors(audience)]
   await presenter.goto(`http://localhost:${DEV_PORT}/presenter/${no}`)
@@ -138,6 +140,11 @@ test('presenter and audience windows: a run started in the presenter window play
   const mirrored = audience.locator(`.slidev-page-${no} .live-run`)
   await expect(driving).toHaveAttribute('data-state', 'idle')
   await expect(mirrored).toHaveAttribute('data-state', 'idle')
+  return { presenter, driving, mirrored, presenterRequests, audienceRequests, errors }
+}
+
+test('presenter and audience windows: a run started in the presenter window plays on the projector too', async ({ context }) => {
+  const { driving, mirrored, audienceRequests, errors } = await presenterAndAudience(context)
 
   await driving.getByRole('button', { name: 'Run async_loop live' }).click()
   await expect(mirrored).toHaveAttribute('data-state', 'running')
@@ -159,17 +166,7 @@ test('presenter and audience windows: a run started in the presenter window play
 })
 
 test('run-on-click: the clicker\'s next click starts the run in the presenter window, and the projector follows it', async ({ context }) => {
-  const no = await liveSlideNo()
-  const presenter = await context.newPage()
-  const audience = await context.newPage()
-  const presenterRequests = liveRequests(presenter)
-  const audienceRequests = liveRequests(audience)
-  await presenter.goto(`http://localhost:${DEV_PORT}/presenter/${no}`)
-  await audience.goto(`http://localhost:${DEV_PORT}/${no}`)
-  const driving = presenter.locator(`.grid-section.main .slidev-page-${no} .live-run`)
-  const mirrored = audience.locator(`.slidev-page-${no} .live-run`)
-  await expect(driving).toHaveAttribute('data-state', 'idle')
-  await expect(mirrored).toHaveAttribute('data-state', 'idle')
+  const { presenter, driving, mirrored, presenterRequests, audienceRequests } = await presenterAndAudience(context)
   await expect(driving.locator('.hint')).toContainText('Next click')
 
   await presenter.bringToFront()

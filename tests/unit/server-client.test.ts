@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
 import type { Recording } from '../../engine/schema'
-import { toLines, useDemoRun } from '../../composables/useDemoRun'
+import { toLines, useDemoRun, type DemoRun, type DemoRunOptions } from '../../composables/useDemoRun'
 import { serializeEvent, type LiveEvent, type StatusBody } from '../../server/protocol'
 
 const recording = (over: Partial<Recording['run']> = {}): Recording => ({
@@ -24,6 +24,8 @@ const status = (runtime: StatusBody['demos'][number]['runtime'] = { name: 'CPyth
   running: 0,
   queued: 0,
 })
+
+type FakeServer = ReturnType<typeof fakeServer>
 
 /** A fake server: the status, then a run that streams the given events (with a pause between each). */
 function fakeServer(options: { status?: StatusBody | null, events?: LiveEvent[], runStatus?: number, runError?: { code: string, message: string } }) {
@@ -185,7 +187,14 @@ describe('useDemoRun', () => {
 describe('useDemoRun in two windows of one browser (presenter and audience)', () => {
   // 300 events, 5 ms apart: a run of about 1.5 s.
   const longRun = (): LiveEvent[] => Array.from({ length: 300 }, (_, i) => ({ type: 'output', chunk: { stream: 'stdout', atMs: i, text: `${i}\n` } }))
-  const runs = (server: ReturnType<typeof fakeServer>) => server.calls.filter(c => c.url.endsWith('__live/run'))
+  /** One useDemoRun per window of one browser, each window with its own fake server; all ready. */
+  async function openWindows(name: string, servers: FakeServer[], options: DemoRunOptions[] = []) {
+    const scope = effectScope()
+    const windows = scope.run(() => servers.map((server, i) => useDemoRun(name, { fetch: server.doFetch, base: base(), ...options[i] })))!
+    await Promise.all(windows.map(w => w.ready))
+    return { windows: windows as [DemoRun, DemoRun], close: () => scope.stop() }
+  }
+  const runs = (server: FakeServer) => server.calls.filter(c => c.url.endsWith('__live/run'))
 
   it('a run started in one window plays in the other, which asks the server nothing', async () => {
     const end = recording()
@@ -198,63 +207,51 @@ describe('useDemoRun in two windows of one browser (presenter and audience)', ()
       ],
     })
     const audienceServer = fakeServer({ status: status(undefined, 'mirrored') })
-    const scope = effectScope()
-    const [presenter, audience] = scope.run(() => [
-      useDemoRun('mirrored', { fetch: presenterServer.doFetch, base: base() }),
-      useDemoRun('mirrored', { fetch: audienceServer.doFetch, base: base() }),
-    ])!
-    await Promise.all([presenter!.ready, audience!.ready])
-    await presenter!.run()
-    expect(presenter!.state.value).toBe('done')
-    await vi.waitFor(() => expect(audience!.state.value).toBe('done'))
-    expect(audience!.following.value).toBe(false)
-    expect(audience!.recording.value).toEqual(end)
-    expect(audience!.output.value).toEqual(presenter!.output.value)
-    expect(audience!.eventCount.value).toBe(3)
+    const { windows: [presenter, audience], close } = await openWindows('mirrored', [presenterServer, audienceServer])
+    await presenter.run()
+    expect(presenter.state.value).toBe('done')
+    await vi.waitFor(() => expect(audience.state.value).toBe('done'))
+    expect(audience.following.value).toBe(false)
+    expect(audience.recording.value).toEqual(end)
+    expect(audience.output.value).toEqual(presenter.output.value)
+    expect(audience.eventCount.value).toBe(3)
     expect(runs(audienceServer)).toEqual([])
-    scope.stop()
+    close()
   })
 
   it('Stop in the window that follows stops the run where it runs; the newest run wins', async () => {
     const presenterServer = fakeServer({ status: status(undefined, 'mirrored-stop'), events: longRun() })
     const audienceServer = fakeServer({ status: status(undefined, 'mirrored-stop'), events: longRun() })
-    const scope = effectScope()
-    const [presenter, audience] = scope.run(() => [
-      useDemoRun('mirrored-stop', { fetch: presenterServer.doFetch, base: base() }),
-      useDemoRun('mirrored-stop', { fetch: audienceServer.doFetch, base: base() }),
-    ])!
-    await Promise.all([presenter!.ready, audience!.ready])
+    const { windows: [presenter, audience], close } = await openWindows('mirrored-stop', [presenterServer, audienceServer])
 
-    const first = presenter!.run()
-    await vi.waitFor(() => expect(audience!.following.value).toBe(true))
-    expect(audience!.state.value).toBe('running')
-    await audience!.toggle() // Stop, pressed in the audience window
+    const first = presenter.run()
+    await vi.waitFor(() => expect(audience.following.value).toBe(true))
+    expect(audience.state.value).toBe('running')
+    await audience.toggle() // Stop, pressed in the audience window
     await first
     expect(runs(presenterServer).map(c => c.init!.signal!.aborted)).toEqual([true])
-    expect([presenter!.state.value, presenter!.cancelled.value]).toEqual(['idle', true])
-    expect([audience!.state.value, audience!.cancelled.value]).toEqual(['idle', true])
+    expect([presenter.state.value, presenter.cancelled.value]).toEqual(['idle', true])
+    expect([audience.state.value, audience.cancelled.value]).toEqual(['idle', true])
 
     // A run started in the audience window while the presenter's runs: one run, the newest.
-    const second = presenter!.run()
-    await vi.waitFor(() => expect(audience!.following.value).toBe(true))
+    const second = presenter.run()
+    await vi.waitFor(() => expect(audience.following.value).toBe(true))
     await new Promise(resolve => setTimeout(resolve, 550)) // clearly later, not "at once"
-    const third = audience!.run()
+    const third = audience.run()
     await second
-    await vi.waitFor(() => expect(presenter!.following.value).toBe(true))
+    await vi.waitFor(() => expect(presenter.following.value).toBe(true))
     expect(runs(presenterServer).map(c => c.init!.signal!.aborted)).toEqual([true, true])
-    expect(presenter!.state.value).toBe('running')
-    audience!.cancel()
+    expect(presenter.state.value).toBe('running')
+    audience.cancel()
     await third
-    await vi.waitFor(() => expect(presenter!.state.value).toBe('idle'))
-    scope.stop()
+    await vi.waitFor(() => expect(presenter.state.value).toBe('idle'))
+    close()
   })
 
   it('two windows starting at once (a click reaches both) keep one run, and both show it', async () => {
     const end = recording()
     const servers = [0, 1].map(() => fakeServer({ status: status(undefined, 'mirrored-click'), events: [...longRun().slice(0, 20), { type: 'end', recording: end }] }))
-    const scope = effectScope()
-    const windows = scope.run(() => servers.map(server => useDemoRun('mirrored-click', { fetch: server.doFetch, base: base() })))!
-    await Promise.all(windows.map(w => w.ready))
+    const { windows, close } = await openWindows('mirrored-click', servers)
     const started = windows.map(w => w.run())
     await Promise.all(started)
     await vi.waitFor(() => expect(windows.map(w => w.state.value)).toEqual(['done', 'done']))
@@ -264,20 +261,17 @@ describe('useDemoRun in two windows of one browser (presenter and audience)', ()
     expect(requests.filter(c => c.init!.signal!.aborted)).toHaveLength(1)
     expect(windows.map(w => w.recording.value)).toEqual([end, end])
     expect(windows.map(w => w.eventCount.value).sort()).toEqual([21, 21])
-    scope.stop()
+    close()
   })
 
   it('a window that shows the recording (export, preview) does not follow', async () => {
-    const scope = effectScope()
-    const [live, printed] = scope.run(() => [
-      useDemoRun('mirrored-print', { fetch: fakeServer({ status: status(undefined, 'mirrored-print'), events: longRun().slice(0, 3) }).doFetch, base: base() }),
-      useDemoRun('mirrored-print', { live: false, recorded: () => recording(), fetch: fakeServer({}).doFetch, base: base() }),
-    ])!
-    await Promise.all([live!.ready, printed!.ready])
-    await live!.run()
+    const { windows: [live, printed], close } = await openWindows('mirrored-print',
+      [fakeServer({ status: status(undefined, 'mirrored-print'), events: longRun().slice(0, 3) }), fakeServer({})],
+      [{}, { live: false, recorded: () => recording() }])
+    await live.run()
     await new Promise(resolve => setTimeout(resolve, 20))
-    expect(printed!.state.value).toBe('recorded')
-    expect(printed!.output.value[0]?.text).toContain('Exception: x')
-    scope.stop()
+    expect(printed.state.value).toBe('recorded')
+    expect(printed.output.value[0]?.text).toContain('Exception: x')
+    close()
   })
 })
