@@ -36,8 +36,10 @@ export function diffRecordings(committed: Recording, fresh: Recording): string[]
     if (af.join('\n') !== bf.join('\n'))
       differences.push(`frames: committed [${af.join(' → ')}], fresh [${bf.join(' → ')}]`)
   }
-  if (committed.run.exitCode !== fresh.run.exitCode)
-    differences.push(`exit code: committed ${committed.run.exitCode}, fresh ${fresh.run.exitCode}`)
+  if (committed.run.exitCode !== fresh.run.exitCode || committed.run.signal !== fresh.run.signal)
+    differences.push(`exit: committed ${exitText(committed)}, fresh ${exitText(fresh)}`)
+  if (committed.run.timedOut !== fresh.run.timedOut || committed.run.truncated !== fresh.run.truncated)
+    differences.push(`run: committed ${runFlags(committed)}, fresh ${runFlags(fresh)}${fresh.stepsNote ? ` (fresh run's notes: ${fresh.stepsNote})` : ''}`)
   for (const stream of ['stdout', 'stderr'] as const) {
     const before = normalizeOutput(streamText(committed.run.output, stream))
     const after = normalizeOutput(streamText(fresh.run.output, stream))
@@ -45,6 +47,15 @@ export function diffRecordings(committed: Recording, fresh: Recording): string[]
       differences.push(`${stream}: ${firstDifference(before, after)}`)
   }
   return differences
+}
+
+function exitText(recording: Recording): string {
+  return recording.run.signal ? `killed by ${recording.run.signal}` : `code ${recording.run.exitCode}`
+}
+
+function runFlags(recording: Recording): string {
+  const { timedOut, truncated, wallTimeMs } = recording.run
+  return [timedOut && 'timed out', truncated && 'truncated'].filter(Boolean).join(', ') || `ended by itself after ${Math.round(wallTimeMs)} ms`
 }
 
 function firstDifference(before: string, after: string): string {
