@@ -217,7 +217,7 @@ async function check(): Promise<number> {
     const runtime = (await runtimesFor(demo.language)).find(r => r.name === recording.runtime.name && r.version === recording.runtime.version)
     if (!runtime)
       return `- ${rel(path)}: skipped, ${label(recording.runtime)} is not on this machine`
-    const fresh = await recordDemo(demo, { runtime })
+    const fresh = await recordWithRoom(demo, runtime) // run as `record` runs it
     const differences = diffRecordings(recording, fresh)
     if (differences.length)
       return `✗ ${demo.name} · ${label(runtime)} differs from ${rel(path)}:\n    ${differences.join('\n    ')}`
