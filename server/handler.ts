@@ -12,8 +12,9 @@ import type { Demo } from '../engine/demos'
 import { DEMOS_DIR, listDemos } from '../engine/demos'
 import type { RecordOptions } from '../engine/adapter'
 import type { Recording, RuntimeInfo } from '../engine/schema'
-import { checkAccess, type Refusal } from './access'
-import { NDJSON_TYPE, PASSWORD_HEADER, RUN_PATH, STATUS_PATH, LIVE_PREFIX, serializeEvent, type DemoStatus, type ErrorBody, type LiveEvent, type StatusBody } from './protocol'
+import type { Refusal } from './access'
+import { createGuard, header, refuse, sendJson, type DeckGuard } from './guard'
+import { NDJSON_TYPE, RUN_PATH, STATUS_PATH, LIVE_PREFIX, serializeEvent, type DemoStatus, type LiveEvent, type StatusBody } from './protocol'
 import { BusyError, CancelledError, RunManager, type RunManagerOptions } from './runs'
 import { checkContentLength, checkContentType, DEFAULT_MAX_BODY_BYTES, isRefusal, parseRunBody, resolveDemo, tooLarge } from './validate'
 
@@ -28,6 +29,8 @@ export interface LiveHandlerOptions extends Omit<RunManagerOptions, 'record'> {
   demosDir?: string
   /** Slidev's `remote`: undefined unless the deck was started with `--remote [password]`. */
   remotePassword?: string
+  /** The server's guard (server/guard.ts), shared with the gate; made from `remotePassword` if not given. */
+  guard?: DeckGuard
   maxBodyBytes?: number
   /** Vite's `base` (`/` by default); the endpoints live under `<base>__live/`. */
   base?: string
@@ -46,28 +49,6 @@ export interface LiveHandler {
 const MAX_DRAIN_BYTES = 16 * 1024 * 1024
 
 const defaultLoadEngine = () => import('../engine/index') as Promise<Engine>
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...headers,
-  })
-  res.end(text)
-}
-
-function refuse(res: ServerResponse, refusal: Refusal): void {
-  const body: ErrorBody = { error: { code: refusal.code, message: refusal.message } }
-  sendJson(res, refusal.status, body, refusal.headers)
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
-}
 
 /** Read the body, at most maxBytes; null when it is bigger (the rest is drained or the socket cut). */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null> {
@@ -118,12 +99,7 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
     record: async (demo, recordOptions) => (await engine()).recordDemo(demo, recordOptions),
   })
 
-  const access = (req: IncomingMessage) => checkAccess({
-    host: header(req, 'host'),
-    origin: header(req, 'origin'),
-    fetchSite: header(req, 'sec-fetch-site'),
-    password: header(req, PASSWORD_HEADER),
-  }, { remotePassword: options.remotePassword })
+  const guard = options.guard ?? createGuard({ remotePassword: options.remotePassword })
 
   async function runtimeOf(demo: Demo): Promise<{ runtime: RuntimeInfo } | Refusal> {
     let loaded: Engine
@@ -238,9 +214,10 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
     if (!path.startsWith(base + LIVE_PREFIX))
       return next ? next() : refuse(res, { status: 404, code: 'bad-path', message: 'not a live-run endpoint' })
     const route = path.slice(base.length)
-    const denied = access(req)
-    if (denied)
-      return refuse(res, denied)
+    // Starting a run is an act: this machine's own deck pages, or the remote password.
+    const { refusal } = guard.admit(req, 'act', res)
+    if (refusal)
+      return refuse(res, refusal)
     const work = route === RUN_PATH
       ? run(req, res)
       : route === STATUS_PATH

@@ -18,9 +18,9 @@ export function liveRunPlugin(options: LiveHandlerOptions = {}): LiveRunPlugin {
     configureServer(server) {
       const handler = createLiveHandler({ base: server.config.base, ...options })
       plugin.handler = handler
-      // First in the stack, ahead of Vite's own CORS and host middlewares, so the endpoint
-      // applies its own rules (server/access.ts) whatever the Vite config says, and every
-      // refusal is JSON. Other requests pass straight through to Vite.
+      // Ahead of Vite's own middlewares (its CORS would answer a preflight), so every refusal
+      // is JSON; only the deck's gate (server/gate.ts) stands before it. The handler asks the
+      // same guard again: mounted alone, it is still safe.
       server.middlewares.stack.unshift({ route: '', handle: handler as never })
     },
   }

@@ -1,15 +1,24 @@
 /**
  * The deck's Vite plugins. Slidev loads this with its ResolvedSlidevOptions: `remote` is
  * the `--remote` password ('' for `--remote` with none, undefined when the deck is served
- * to this machine only).
+ * to this machine only). One guard decides every request (server/access.ts): the gate in
+ * front of the whole server and the live-run endpoint share it.
  */
+import { hostname } from 'node:os'
 import { defineVitePluginsSetup } from '@slidev/types'
+import { deckGatePlugin } from '../server/gate'
+import { createGuard } from '../server/guard'
 import { demoHighlights } from '../server/highlights'
 import { liveRunPlugin } from '../server/plugin'
 import { deckRecordings } from '../server/recordings'
 
-export default defineVitePluginsSetup(options => [
-  demoHighlights(),
-  deckRecordings(),
-  liveRunPlugin({ remotePassword: options.remote }),
-])
+export default defineVitePluginsSetup((options) => {
+  const name = hostname().toLowerCase()
+  const guard = createGuard({ remotePassword: options.remote, extraHostnames: [name, `${name}.local`] })
+  return [
+    deckGatePlugin(guard),
+    demoHighlights(),
+    deckRecordings(),
+    liveRunPlugin({ guard }),
+  ]
+})

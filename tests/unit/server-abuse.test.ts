@@ -127,9 +127,9 @@ function hostileCases(): Case[] {
   for (const path of paths)
     add(`path ${path}`, { method: 'POST', path, headers: JSON_TYPE, body: runBody('async_loop') }, 404, 'bad-path')
 
-  // Not this machine, and not served to the network: refused before anything else is looked at.
-  const hosts = ['evil.example', 'evil.example:80', '192.168.1.20:3041', '10.0.0.1', 'localhost.evil.example', '127.0.0.1.nip.io', 'localhost.', '0.0.0.0:3041', '127.1',
-    '2130706433', '[::ffff:127.0.0.1]', '127.0.0.2', 'LOCALHOST.EVIL', 'localhost:3041:80', 'localhost@evil.example', 'evil.example#localhost']
+  // Names this deck does not answer to (DNS rebinding): refused before anything else is looked at.
+  const hosts = ['evil.example', 'evil.example:80', 'localhost.evil.example', '127.0.0.1.nip.io', 'localhost.', '127.1',
+    '2130706433', 'LOCALHOST.EVIL', 'localhost:3041:80', 'localhost@evil.example', 'evil.example#localhost']
   for (const host of hosts) {
     for (const path of ['/__live/run', '/__live/status'])
       add(`Host ${host} on ${path}`, { method: path.endsWith('run') ? 'POST' : 'GET', path, headers: { ...JSON_TYPE, Host: host }, body: path.endsWith('run') ? runBody('async_loop') : undefined }, 403, 'forbidden-host')
@@ -143,7 +143,11 @@ function hostileCases(): Case[] {
       add(`Origin ${origin} on ${path}`, { method: path.endsWith('run') ? 'POST' : 'GET', path, headers: { ...JSON_TYPE, Origin: origin }, body: path.endsWith('run') ? runBody('async_loop') : undefined }, 403, 'forbidden-origin')
   }
   add('Sec-Fetch-Site: cross-site', { method: 'POST', headers: { ...JSON_TYPE, 'Sec-Fetch-Site': 'cross-site' }, body: runBody('async_loop') }, 403, 'forbidden-origin')
-  add('a password does not open a deck that is not served to the network', { method: 'POST', headers: { ...JSON_TYPE, 'Host': '192.168.1.20:3041', 'X-Live-Password': 'hunter2' }, body: runBody('async_loop') }, 403, 'forbidden-host')
+  // Addresses of other machines as the Host: this machine's socket, but not this machine's name
+  // (a tunnel or a proxy would look like this): not served to the network, so refused.
+  for (const host of ['192.168.1.20:3041', '10.0.0.1', '0.0.0.0:3041'])
+    add(`Host ${host}, not served to the network`, { method: 'POST', headers: { ...JSON_TYPE, Host: host }, body: runBody('async_loop') }, 403, 'forbidden-remote')
+  add('a password does not open a deck that is not served to the network', { method: 'POST', headers: { ...JSON_TYPE, 'Host': '192.168.1.20:3041', 'X-Live-Password': 'hunter2' }, body: runBody('async_loop') }, 403, 'forbidden-remote')
   // Refused for its Host even when everything else is wrong too: a stranger learns nothing.
   add('foreign Host and a traversal name', { method: 'POST', headers: { ...JSON_TYPE, Host: 'evil.example' }, body: runBody('../../etc/passwd') }, 403, 'forbidden-host')
   add('foreign Host and the wrong method', { method: 'DELETE', headers: { Host: 'evil.example' } }, 403, 'forbidden-host')
@@ -160,7 +164,8 @@ function hostileCases(): Case[] {
   add('remote: right password, traversal name', { method: 'POST', headers: { ...lan, 'X-Live-Password': 'hunter2' }, body: runBody('../package') }, 400, 'bad-name', true)
   add('remote: right password, unknown demo', { method: 'POST', headers: { ...lan, 'X-Live-Password': 'hunter2' }, body: runBody('nope') }, 404, 'unknown-demo', true)
   add('remote: right password, GET run', { method: 'GET', headers: { ...lan, 'X-Live-Password': 'hunter2' } }, 405, 'bad-method', true)
-  add('remote: DNS name Host, right password, form body', { method: 'POST', headers: { 'Host': 'evil.example', 'X-Live-Password': 'hunter2', 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'demo=async_loop' }, 415, 'bad-content-type', true)
+  add('remote: DNS name Host, right password, form body', { method: 'POST', headers: { 'Host': 'evil.example', 'X-Live-Password': 'hunter2', 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'demo=async_loop' }, 403, 'forbidden-host', true)
+  add('remote: right password, form body', { method: 'POST', headers: { ...lan, 'X-Live-Password': 'hunter2', 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'demo=async_loop' }, 415, 'bad-content-type', true)
   return cases
 }
 

@@ -8,6 +8,8 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { createServer, type ViteDevServer } from 'vite'
 import type { LiveHandlerOptions } from '../../server/handler'
+import { deckGatePlugin } from '../../server/gate'
+import { createGuard } from '../../server/guard'
 import { liveRunPlugin, type LiveRunPlugin } from '../../server/plugin'
 import { parseNdjson, type LiveEvent } from '../../server/protocol'
 import { scratchDir } from '../support/scratch'
@@ -23,7 +25,9 @@ export interface LiveTestServer {
 /** A Vite dev server, rooted in an empty temporary directory, with the live-run plugin mounted. */
 export async function startLiveServer(options: LiveHandlerOptions = {}): Promise<LiveTestServer> {
   const root = scratchDir('live-root-')
-  const plugin = liveRunPlugin(options)
+  // The deck's own arrangement: the gate in front, one guard shared with the endpoint.
+  const guard = options.guard ?? createGuard({ remotePassword: options.remotePassword })
+  const plugin = liveRunPlugin({ ...options, guard })
   const vite = await createServer({
     root,
     configFile: false,
@@ -32,7 +36,7 @@ export async function startLiveServer(options: LiveHandlerOptions = {}): Promise
     clearScreen: false,
     optimizeDeps: { noDiscovery: true, include: [] },
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, ws: false },
-    plugins: [plugin],
+    plugins: [deckGatePlugin(guard), plugin],
   })
   await vite.listen()
   const address = vite.httpServer!.address()

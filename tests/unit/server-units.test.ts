@@ -4,14 +4,18 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Demo } from '../../engine/demos'
 import type { Recording, RunEvent } from '../../engine/schema'
-import { checkAccess, hostnameOf } from '../../server/access'
+import { checkAccess, hostnameOf, isLoopbackAddress, type AccessRequest } from '../../server/access'
+import { routeNeed } from '../../server/routes'
 import { parseNdjson, serializeEvent, type LiveEvent } from '../../server/protocol'
 import { BusyError, CancelledError, RunManager, type RecordFunction } from '../../server/runs'
 import { checkContentLength, checkContentType, isRefusal, parseRunBody, resolveDemo } from '../../server/validate'
 import { scratchDir } from '../support/scratch'
 
-const request = (host: string | undefined, extra: { origin?: string, password?: string, fetchSite?: string } = {}) =>
-  ({ host, origin: extra.origin, password: extra.password, fetchSite: extra.fetchSite })
+type Need = Parameters<typeof checkAccess>[1]
+const LAN = '192.168.1.20'
+const request = (host: string | undefined, extra: Partial<AccessRequest> = {}): AccessRequest =>
+  ({ remoteAddress: '127.0.0.1', method: 'POST', host, origin: undefined, fetchSite: undefined, fetchMode: undefined, authenticated: false, ...extra })
+const codeOf = (req: AccessRequest, need: Need = 'act', options = {}) => checkAccess(req, need, options)?.code ?? null
 
 describe('access', () => {
   it('parses Host headers strictly', () => {
@@ -23,45 +27,98 @@ describe('access', () => {
       expect(hostnameOf(bad), bad).toBeNull()
   })
 
-  it('lets this machine in, with or without an Origin of this machine', () => {
-    for (const host of ['localhost:3030', '127.0.0.1:3030', '[::1]:3030', 'localhost'])
-      expect(checkAccess(request(host))).toBeNull()
-    expect(checkAccess(request('localhost:3030', { origin: 'http://localhost:3030' }))).toBeNull()
-    expect(checkAccess(request('localhost:3030', { origin: 'http://127.0.0.1:5173', fetchSite: 'same-site' }))).toBeNull()
+  it('knows loopback addresses from the socket, whatever their spelling', () => {
+    for (const address of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1'])
+      expect(isLoopbackAddress(address), address).toBe(true)
+    for (const address of [undefined, '', LAN, '::ffff:192.168.1.20', 'fe80::1', '0.0.0.0', 'localhost'])
+      expect(isLoopbackAddress(address), String(address)).toBe(false)
   })
 
-  it('refuses other hosts, other origins and cross-site requests', () => {
-    const cases: [ReturnType<typeof request>, string][] = [
+  it('lets this machine in from its own pages, for everything but what is off', () => {
+    for (const host of ['localhost:3030', '127.0.0.1:3030', '[::1]:3030', 'localhost'])
+      expect(codeOf(request(host))).toBeNull()
+    expect(codeOf(request('localhost:3030', { origin: 'http://localhost:3030', fetchSite: 'same-origin' }))).toBeNull()
+    expect(codeOf(request('localhost:3030', { method: 'GET' }), 'read')).toBeNull()
+    expect(codeOf(request('localhost:3030'), 'off')).toBe('disabled')
+  })
+
+  it('refuses other names (DNS rebinding), other origins (another port is another site) and cross-site requests', () => {
+    const cases: [AccessRequest, string][] = [
       [request(undefined), 'forbidden-host'],
       [request('evil.example'), 'forbidden-host'],
-      [request('192.168.1.20:3030'), 'forbidden-host'],
       [request('localhost.evil.example:3030'), 'forbidden-host'],
-      [request('127.0.0.2:3030'), 'forbidden-host'],
       [request('localhost:3030', { origin: 'http://evil.example' }), 'forbidden-origin'],
+      [request('localhost:3030', { origin: 'http://localhost:5173' }), 'forbidden-origin'],
+      [request('localhost:3030', { origin: 'http://127.0.0.1:3030' }), 'forbidden-origin'],
+      [request('localhost:3030', { origin: 'http://127.0.0.2:3030' }), 'forbidden-origin'],
       [request('localhost:3030', { origin: 'null' }), 'forbidden-origin'],
       [request('localhost:3030', { origin: 'file://' }), 'forbidden-origin'],
       [request('localhost:3030', { origin: 'not a url' }), 'forbidden-origin'],
       [request('localhost:3030', { fetchSite: 'cross-site' }), 'forbidden-origin'],
+      [request('localhost:3030', { fetchSite: 'same-site' }), 'forbidden-origin'],
+      // A form posted from elsewhere is a navigation too: still refused, it is not a page view.
+      [request('localhost:3030', { fetchSite: 'same-site', fetchMode: 'navigate' }), 'forbidden-origin'],
     ]
     for (const [req, code] of cases) {
-      const refusal = checkAccess(req)
+      const refusal = checkAccess(req, 'act')
       expect(refusal?.status, JSON.stringify(req)).toBe(403)
       expect(refusal?.code, JSON.stringify(req)).toBe(code)
     }
+    // Another site may link to a page of the deck (it cannot read the answer), nothing more.
+    expect(codeOf(request('localhost:3030', { method: 'GET', fetchSite: 'cross-site', fetchMode: 'navigate' }), 'view')).toBeNull()
+    expect(codeOf(request('localhost:3030', { method: 'GET', fetchSite: 'cross-site', fetchMode: 'navigate' }), 'read')).toBe('forbidden-origin')
+    expect(codeOf(request('localhost:3030', { method: 'GET', fetchSite: 'same-site', fetchMode: 'no-cors' }), 'view')).toBe('forbidden-origin')
   })
 
-  it('served to the network: other hosts need the remote password, and their own origin', () => {
+  it('decides "this machine" from the socket, never from the Host a client sends', () => {
+    // A LAN client naming localhost (the bypass of the old check) is still a LAN client.
+    expect(codeOf(request('localhost:3030', { remoteAddress: LAN }))).toBe('forbidden-remote')
+    expect(codeOf(request('localhost:3030', { remoteAddress: LAN }), 'act', { remotePassword: 's3cret' })).toBe('password-required')
+    // A tunnel delivers the internet over loopback, under a name that is not local.
+    expect(codeOf(request('deck.example.com', { remoteAddress: '127.0.0.1' }), 'act', { remotePassword: 's3cret', extraHostnames: ['deck.example.com'] })).toBe('password-required')
+  })
+
+  it('served to the network: visitors view the deck; every other read and every act needs the password', () => {
     const remote = { remotePassword: 's3cret' }
-    expect(checkAccess(request('192.168.1.20:3030'), remote)?.code).toBe('password-required')
-    expect(checkAccess(request('192.168.1.20:3030', { password: 'wrong' }), remote)?.code).toBe('password-required')
-    expect(checkAccess(request('192.168.1.20:3030', { password: 's3cret' }), remote)).toBeNull()
-    expect(checkAccess(request('192.168.1.20:3030', { password: 's3cret', origin: 'http://192.168.1.20:3030' }), remote)).toBeNull()
-    expect(checkAccess(request('192.168.1.20:3030', { password: 's3cret', origin: 'http://evil.example' }), remote)?.code).toBe('forbidden-origin')
-    expect(checkAccess(request('localhost:3030', { password: 's3cret', origin: 'http://evil.example' }), remote)?.code).toBe('forbidden-origin')
+    const visitor = (extra: Partial<AccessRequest> = {}) => request(`${LAN}:3030`, { remoteAddress: '192.168.1.33', ...extra })
+    expect(codeOf(visitor({ method: 'GET' }), 'view', remote)).toBeNull()
+    expect(codeOf(visitor({ method: 'GET' }), 'read', remote)).toBe('password-required')
+    expect(codeOf(visitor(), 'act', remote)).toBe('password-required')
+    expect(codeOf(visitor({ authenticated: true }), 'read', remote)).toBeNull()
+    expect(codeOf(visitor({ authenticated: true, origin: `http://${LAN}:3030` }), 'act', remote)).toBeNull()
+    expect(codeOf(visitor({ authenticated: true, origin: 'http://evil.example' }), 'act', remote)).toBe('forbidden-origin')
+    expect(codeOf(visitor({ authenticated: true }), 'off', remote)).toBe('disabled')
+    // Not served to the network: nothing at all from elsewhere, password or not.
+    expect(codeOf(visitor({ method: 'GET', authenticated: true }), 'view')).toBe('forbidden-remote')
+    // `--remote` without a password: other machines may only view.
+    expect(codeOf(visitor({ method: 'GET' }), 'view', { remotePassword: '' })).toBeNull()
+    expect(codeOf(visitor({ authenticated: true }), 'act', { remotePassword: '' })).toBe('password-required')
     // This machine still needs no password.
-    expect(checkAccess(request('localhost:3030'), remote)).toBeNull()
-    // `--remote` without a password: never from the network.
-    expect(checkAccess(request('192.168.1.20:3030', { password: '' }), { remotePassword: '' })?.code).toBe('password-required')
+    expect(codeOf(request('localhost:3030'), 'act', remote)).toBeNull()
+  })
+})
+
+describe('routes', () => {
+  it('turns off what writes or runs and the deck does not use, whatever the spelling', () => {
+    for (const [method, url] of [
+      ['POST', '/__slidev/slides/2.json'], ['POST', '/__slidev/slides/2.json?x'], ['POST', '//__slidev/slides/2.json'],
+      ['POST', '/%5f%5fslidev/slides/2.json'], ['PUT', '/__SLIDEV/slides/2.json'],
+      ['POST', '/__mcp'], ['GET', '/__mcp/'], ['GET', '/__open-in-editor?file=/etc/passwd'], ['GET', '/%5F_open-in-editor?file=x'],
+      ['POST', '/@server-ref/drawings'], ['POST', '/@server-reactive/snapshots'], ['POST', '/@server-ref/__proto__.polluted'],
+    ] as const)
+      expect(routeNeed(method, url), `${method} ${url}`).toBe('off')
+  })
+
+  it('knows the acts the deck does use, and the reads', () => {
+    expect(routeNeed('POST', '/@server-ref/nav')).toBe('act')
+    expect(routeNeed('POST', '/@server-reactive/nav')).toBe('act')
+    expect(routeNeed('POST', '/__live/run')).toBe('act')
+    expect(routeNeed('GET', '/__live/status')).toBe('act')
+    expect(routeNeed('DELETE', '/slides.md')).toBe('act')
+    expect(routeNeed('GET', '/__slidev/slides/2.json')).toBe('read')
+    expect(routeNeed('GET', '/@fs/etc/passwd')).toBe('module')
+    expect(routeNeed('GET', '/')).toBe('module')
+    expect(routeNeed('POST', '/talk/__live/run', '/talk/')).toBe('act')
   })
 })
 
