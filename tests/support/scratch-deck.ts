@@ -1,0 +1,130 @@
+/**
+ * A copy of the deck in a git-ignored folder inside the checkout (so packages resolve from
+ * the checkout's node_modules), served by a real Slidev dev server. Tests that attack the
+ * server use it: whatever an attack did, it did to the copy, and the copy's files can be
+ * compared before and after.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { cpSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { ROOT } from './deck'
+
+export const SCRATCH_DECKS = join(ROOT, '.test-decks')
+
+export interface ScratchDeck {
+  root: string
+  port: number
+  url: string
+  server: ChildProcess
+  /** Every file of the copy with its content, to compare before and after. */
+  snapshot: () => Map<string, string>
+  /** Demo programs running from the copy: processes whose working directory is in it and whose command names demos/. */
+  programs: () => number[]
+  output: () => string
+  stop: () => Promise<void>
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+function copyDeck(name: string): string {
+  const root = join(SCRATCH_DECKS, `${name}-${process.pid}`)
+  rmSync(root, { recursive: true, force: true })
+  // Without the lock file, Vite takes the checkout as the workspace root, so the packages
+  // in its node_modules may be served to the copy as they are to the deck.
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(file => file && file !== 'package-lock.json')
+  for (const file of files) {
+    mkdirSync(dirname(join(root, file)), { recursive: true })
+    cpSync(join(ROOT, file), join(root, file))
+  }
+  return root
+}
+
+function listFiles(dir: string, base = dir, out = new Map<string, string>()): Map<string, string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.name === '.slidev' || entry.name === 'node_modules')
+      continue
+    if (entry.isDirectory())
+      listFiles(path, base, out)
+    else
+      out.set(path.slice(base.length + 1), entry.isSymbolicLink() ? `-> ${readlinkSync(path)}` : readFileSync(path, 'latin1'))
+  }
+  return out
+}
+
+export async function startScratchDeck(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<ScratchDeck> {
+  const root = copyDeck(name)
+  const port = await freePort()
+  let output = ''
+  const server = spawn(process.execPath, [join(ROOT, 'node_modules/@slidev/cli/bin/slidev.mjs'), '--port', String(port), '--open=false', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env, CI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
+  server.stdout!.on('data', (data: Buffer) => output += data)
+  server.stderr!.on('data', (data: Buffer) => output += data)
+  const url = `http://localhost:${port}/`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (server.exitCode !== null)
+      throw new Error(`the scratch deck's server exited: ${output}`)
+    try {
+      if ((await fetch(url)).ok)
+        break
+    }
+    catch {}
+    if (Date.now() > deadline)
+      throw new Error(`the scratch deck did not answer on ${url} in 60 s: ${output}`)
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  return {
+    root,
+    port,
+    url,
+    server,
+    snapshot: () => listFiles(root),
+    programs: () => readdirSync('/proc').filter(pid => /^\d+$/.test(pid) && Number(pid) !== server.pid).filter((pid) => {
+      try {
+        const cwd = readlinkSync(`/proc/${pid}/cwd`)
+        return (cwd === root || cwd.startsWith(`${root}/`)) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('demos/')
+      }
+      catch {
+        return false
+      }
+    }).map(Number),
+    output: () => output,
+    async stop() {
+      try {
+        process.kill(-server.pid!, 'SIGKILL')
+      }
+      catch {}
+      await new Promise(resolve => setTimeout(resolve, 100))
+      rmSync(root, { recursive: true, force: true })
+    },
+  }
+}
+
+/** What changed between two snapshots: added, removed or different files. */
+export function changedFiles(before: Map<string, string>, after: Map<string, string>): string[] {
+  const changed = new Set<string>()
+  for (const [file, content] of after) {
+    if (before.get(file) !== content)
+      changed.add(file)
+  }
+  for (const file of before.keys()) {
+    if (!after.has(file))
+      changed.add(file)
+  }
+  return [...changed].sort()
+}
