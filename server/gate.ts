@@ -8,7 +8,7 @@
 import { realpathSync, statSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { isAbsolute, join, normalize, relative } from 'node:path'
+import { isAbsolute, join, normalize, relative, sep } from 'node:path'
 import type { Connect, Plugin, ViteDevServer } from 'vite'
 import type { Need } from './access'
 import { header, refuse, sendJson, type DeckGuard } from './guard'
@@ -56,21 +56,25 @@ async function readNeed(server: ViteDevServer, url: string): Promise<Need> {
   path = `/${normalize(path.startsWith(base) ? path.slice(base.length) : path).replace(/^\/+/, '')}`
   if (path === '/@vite/client' || path === '/@vite/env')
     return 'view'
-  if (await server.environments.client.moduleGraph.getModuleByUrl(url))
+  // Vite's own spelling of ids that are not URLs (`/@id/__x00__virtual:…`), undone as it does.
+  const id = url.startsWith(`${base}@id/`) ? url.slice(`${base}@id/`.length).replace('__x00__', '\0') : url
+  if (await server.environments.client.moduleGraph.getModuleByUrl(id))
     return 'view'
   const root = server.config.root
-  const packages = realpathOrNull(join(root, 'node_modules'))
-  if (path.startsWith('/@fs/')) {
-    const real = realpathOrNull(path.slice('/@fs'.length))
-    return real && packages && inside(packages, real) ? 'view' : 'read'
-  }
+  // An installed package (public code; a deck may take its packages from a folder above it).
+  const isPackage = (real: string | null) => real !== null && real.split(sep).includes('node_modules')
+  if (path.startsWith('/@fs/'))
+    return isPackage(realpathOrNull(path.slice('/@fs'.length))) ? 'view' : 'read'
+  // A plugin's virtual module (`\0` ids: Vue's helpers, UnoCSS's sheets): made, not read from disk.
+  if (path.startsWith('/@id/__x00__'))
+    return 'view'
   if (path.startsWith('/@') || path.startsWith('/__'))
-    return 'read' // a virtual module or endpoint the deck has not loaded
+    return 'read' // another id or endpoint the deck has not loaded
   const file = join(root, path)
   if (!inside(root, file))
     return 'read'
   const real = realpathOrNull(file)
-  if (real && packages && inside(packages, real))
+  if (isPackage(real))
     return 'view'
   if (server.config.publicDir && isFile(join(server.config.publicDir, path)))
     return 'view'

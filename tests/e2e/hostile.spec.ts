@@ -114,7 +114,7 @@ test.beforeAll(async () => {
   const editor = join(SCRATCH_DECKS, `fake-editor-${process.pid}.sh`)
   writeFileSync(editor, `#!/bin/sh\ntouch ${JSON.stringify(editorMarker)}\n`)
   chmodSync(editor, 0o755)
-  deck = await startScratchDeck('hostile', [], { LAUNCH_EDITOR: editor })
+  deck = await startScratchDeck('hostile', { env: { LAUNCH_EDITOR: editor } })
   for (const host of ['localhost', '127.0.0.2']) {
     const port = await freePort(host === 'localhost' ? '127.0.0.1' : host)
     const server = createServer((_, res) => {

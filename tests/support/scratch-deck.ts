@@ -1,6 +1,7 @@
 /**
- * A copy of the deck in a git-ignored folder inside the checkout (so packages resolve from
- * the checkout's node_modules), served by a real Slidev dev server. Tests that attack the
+ * A copy of the deck in a git-ignored folder inside the checkout, with the checkout's
+ * node_modules hard-linked in (a second or two; Vite serves packages only from inside the
+ * deck's workspace), served by a real Slidev dev server. Tests that attack the
  * server use it: whatever an attack did, it did to the copy, and the copy's files can be
  * compared before and after.
  */
@@ -39,13 +40,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 function copyDeck(name: string): string {
   const root = join(SCRATCH_DECKS, `${name}-${process.pid}`)
   rmSync(root, { recursive: true, force: true })
-  // Without the lock file, Vite takes the checkout as the workspace root, so the packages
-  // in its node_modules may be served to the copy as they are to the deck.
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(file => file && file !== 'package-lock.json')
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean)
   for (const file of files) {
     mkdirSync(dirname(join(root, file)), { recursive: true })
     cpSync(join(ROOT, file), join(root, file))
   }
+  execFileSync('cp', ['-al', join(ROOT, 'node_modules'), join(root, 'node_modules')])
   return root
 }
 
@@ -62,11 +62,23 @@ function listFiles(dir: string, base = dir, out = new Map<string, string>()): Ma
   return out
 }
 
-export async function startScratchDeck(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<ScratchDeck> {
+export interface ScratchDeckOptions {
+  args?: string[]
+  env?: Record<string, string>
+  /** Run the server through this command (e.g. `ip netns exec <ns>`). */
+  prefix?: string[]
+  /** How to tell the server answers (default: a fetch of its localhost URL). */
+  answers?: (port: number) => Promise<boolean>
+}
+
+export async function startScratchDeck(name: string, options: ScratchDeckOptions = {}): Promise<ScratchDeck> {
+  const { args = [], env = {}, prefix = [] } = options
   const root = copyDeck(name)
   const port = await freePort()
+  const answers = options.answers ?? (async (port: number) => (await fetch(`http://localhost:${port}/`)).ok)
   let output = ''
-  const server = spawn(process.execPath, [join(ROOT, 'node_modules/@slidev/cli/bin/slidev.mjs'), '--port', String(port), '--open=false', ...args], {
+  const command = [...prefix, process.execPath, join(root, 'node_modules/@slidev/cli/bin/slidev.mjs'), '--port', String(port), '--open=false', ...args]
+  const server = spawn(command[0]!, command.slice(1), {
     cwd: root,
     env: { ...process.env, ...env, CI: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,7 +92,7 @@ export async function startScratchDeck(name: string, args: string[] = [], env: R
     if (server.exitCode !== null)
       throw new Error(`the scratch deck's server exited: ${output}`)
     try {
-      if ((await fetch(url)).ok)
+      if (await answers(port))
         break
     }
     catch {}
