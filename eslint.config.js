@@ -11,7 +11,7 @@ export default tseslint.config(
   {
     // Plain JavaScript that runs inside a traced Node program (engine/node/relay/).
     files: ['**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly', Buffer: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },
   {
     files: ['**/*.vue'],
