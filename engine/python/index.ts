@@ -419,18 +419,9 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
     }
   }
 
-  const events = run.extra[0]!
-  const eventsDone = new Promise<void>((resolve) => {
-    events.once('close', resolve)
-    events.once('end', resolve)
-    events.once('error', () => resolve())
-  })
-  readJsonLines<TracerEvent>(events, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
+  readJsonLines<TracerEvent>(run.extra[0]!, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
+  // Resolves once every pipe is closed, the events pipe too (even one a grandchild held: see spawnLimited).
   const result = await run.done
-  // The events pipe closes with the process; a grandchild holding it open gets a second.
-  let grace: NodeJS.Timeout | undefined
-  await Promise.race([eventsDone, new Promise(resolve => grace = setTimeout(resolve, 1000))])
-  clearTimeout(grace)
   output.flush()
   if (result.spawnError)
     throw new Error(`${result.spawnError} (${runtime.name} ${runtime.version}, needed to record ${demo.file})`)
