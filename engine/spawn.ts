@@ -11,6 +11,17 @@ import type { OutputChunk } from './schema'
 export const DEFAULT_TIMEOUT_MS = 10_000
 export const DEFAULT_OUTPUT_CAP_BYTES = 1024 * 1024
 
+/**
+ * The abort reason that stops a run for passing its output cap with what it streams beside
+ * its output (its steps: see `recordDemo`): the run is marked truncated, not cancelled.
+ */
+export class OutputCapReached extends Error {
+  constructor(capBytes: number) {
+    super(`the run's output and steps passed the cap of ${capBytes} bytes`)
+    this.name = 'OutputCapReached'
+  }
+}
+
 export interface LimitedSpawnOptions {
   command: string
   args: string[]
@@ -22,7 +33,7 @@ export interface LimitedSpawnOptions {
   /** Extra pipes after stdin/stdout/stderr (fd 3, 4 …), e.g. for a tracer's events. */
   extraPipes?: number
   onOutput?: (chunk: OutputChunk) => void
-  /** Aborting kills the process (the client went away, the run was cancelled). */
+  /** Aborting kills the process (the client went away, the run was cancelled; OutputCapReached: truncated). */
   signal?: AbortSignal
 }
 
@@ -142,7 +153,10 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
     stop()
   }, timeoutMs)
   const onAbort = () => {
-    cancelled = true
+    if (options.signal?.reason instanceof OutputCapReached)
+      truncated = true
+    else
+      cancelled = true
     stop()
   }
   options.signal?.addEventListener('abort', onAbort, { once: true })

@@ -437,7 +437,7 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
   if (result.timedOut)
     notes.push(`timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms: the program was killed, the ${steps.length} steps before that are kept`)
   if (result.truncated)
-    notes.push(`the output passed the cap of ${options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES} bytes: the program was killed, the ${steps.length} steps before that are kept`)
+    notes.push(`the output and steps passed the cap of ${options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES} bytes: the program was killed, the ${steps.length} steps before that are kept`)
   if (result.cancelled)
     notes.push('the run was cancelled: the program was killed')
   if (capped)

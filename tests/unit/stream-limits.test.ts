@@ -1,0 +1,82 @@
+/**
+ * What a live run streams is bounded: its steps count against the output cap (a deep
+ * recursion is stopped there and marked truncated), and a client that does not read
+ * cannot make the server buffer more than a fixed amount for it. A real http server on
+ * loopback, real CPython runs, a real socket that is never read.
+ */
+import { writeFileSync } from 'node:fs'
+import { createServer, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_OUTPUT_CAP_BYTES } from '../../engine/spawn'
+import { createLiveHandler, type LiveHandler } from '../../server/handler'
+import type { LiveEvent } from '../../server/protocol'
+import { scratchDir } from '../support/scratch'
+import { processesMentioning, streamRun } from './server-support'
+
+const MiB = 1024 * 1024
+
+let demosDir: string
+
+beforeAll(() => {
+  demosDir = scratchDir('stream-limits-demos-')
+  writeFileSync(join(demosDir, 'deep.py'), [
+    'import sys',
+    'sys.setrecursionlimit(10000)',
+    'def down(n):',
+    '    return 0 if n == 0 else 1 + down(n - 1)',
+    'print(down(3000))',
+    '',
+  ].join('\n'))
+  writeFileSync(join(demosDir, 'flood.py'), 'import sys\nwhile True:\n    sys.stdout.write("x" * 1000 + "\\n")\n')
+})
+
+/** The handler on a bare http server; `largestUnread` is the most any response ever held unsent. */
+async function listen(handler: LiveHandler): Promise<{ server: Server, port: number, largestUnread: () => number, responses: ServerResponse[] }> {
+  let largest = 0
+  const responses: ServerResponse[] = []
+  const server = createServer((req, res) => {
+    responses.push(res)
+    const write = res.write.bind(res) as (chunk: string) => boolean
+    res.write = ((chunk: string) => {
+      const flushed = write(chunk)
+      largest = Math.max(largest, res.writableLength)
+      return flushed
+    }) as typeof res.write
+    handler(req, res)
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return { server, port: (server.address() as AddressInfo).port, largestUnread: () => largest, responses }
+}
+
+const close = (server: Server | undefined) => new Promise<void>(resolve => server ? server.close(() => resolve()) : resolve())
+
+describe('the steps count against the output cap', () => {
+  let server: Server
+  let port: number
+
+  beforeAll(async () => {
+    ;({ server, port } = await listen(createLiveHandler({ demosDir })))
+  })
+  afterAll(() => close(server))
+
+  it('a recursion 3000 calls deep is stopped at the 1 MiB cap and marked truncated; what streamed stays under it', async () => {
+    const run = await streamRun(port, 'deep')
+    const last = run.events.at(-1)
+    expect(last?.type).toBe('end')
+    const recording = (last as Extract<LiveEvent, { type: 'end' }>).recording
+    expect(recording.run.truncated).toBe(true)
+    expect(recording.run.timedOut).toBe(false)
+    expect(recording.stepsNote).toMatch(/cap/)
+    expect(recording.steps.length).toBeGreaterThan(10)
+
+    const streamed = run.events.filter(e => e.type === 'step' || e.type === 'output')
+    const bytes = streamed.reduce((sum, e) => sum + (e.type === 'output' ? Buffer.byteLength(e.chunk.text) : Buffer.byteLength(JSON.stringify(e))), 0)
+    expect(bytes).toBeLessThanOrEqual(DEFAULT_OUTPUT_CAP_BYTES)
+    // The whole answer, the final recording included, is a few MiB at most.
+    const total = run.events.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)), 0)
+    expect(total).toBeLessThan(3 * MiB)
+    expect(processesMentioning(join(demosDir, 'deep.py'))).toEqual([])
+  })
+})
