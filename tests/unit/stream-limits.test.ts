@@ -6,14 +6,14 @@
  */
 import { writeFileSync } from 'node:fs'
 import { createServer, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULT_OUTPUT_CAP_BYTES } from '../../engine/spawn'
 import { createLiveHandler, type LiveHandler } from '../../server/handler'
-import type { LiveEvent } from '../../server/protocol'
+import { parseNdjson, type LiveEvent } from '../../server/protocol'
 import { scratchDir } from '../support/scratch'
-import { processesMentioning, streamRun } from './server-support'
+import { processesMentioning, streamRun, waitFor } from './server-support'
 
 const MiB = 1024 * 1024
 
@@ -50,6 +50,20 @@ async function listen(handler: LiveHandler): Promise<{ server: Server, port: num
   return { server, port: (server.address() as AddressInfo).port, largestUnread: () => largest, responses }
 }
 
+/** The body of a whole chunked HTTP answer. */
+function dechunk(answer: Buffer): string {
+  const body: Buffer[] = []
+  let at = answer.indexOf('\r\n\r\n') + 4
+  for (;;) {
+    const lineEnd = answer.indexOf('\r\n', at)
+    const size = Number.parseInt(answer.subarray(at, lineEnd).toString('latin1'), 16)
+    if (!(size > 0))
+      return Buffer.concat(body).toString('utf8')
+    body.push(answer.subarray(lineEnd + 2, lineEnd + 2 + size))
+    at = lineEnd + 2 + size + 2
+  }
+}
+
 const close = (server: Server | undefined) => new Promise<void>(resolve => server ? server.close(() => resolve()) : resolve())
 
 describe('the steps count against the output cap', () => {
@@ -78,5 +92,62 @@ describe('the steps count against the output cap', () => {
     const total = run.events.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e)), 0)
     expect(total).toBeLessThan(3 * MiB)
     expect(processesMentioning(join(demosDir, 'deep.py'))).toEqual([])
+  })
+})
+
+describe('a client that does not read', () => {
+  let handler: LiveHandler
+  let server: Server
+  let port: number
+  let largestUnread: () => number
+  let responses: ServerResponse[]
+
+  beforeAll(async () => {
+    // A cap far above what the test lets through: here only the unread bound may stop the run.
+    handler = createLiveHandler({ demosDir, timeoutMs: 10_000, outputCapBytes: 32 * MiB })
+    ;({ server, port, largestUnread, responses } = await listen(handler))
+  })
+
+  /** Ask for a flood on a socket that is never read (until the test reads it). */
+  const unreadRun = () => {
+    const body = JSON.stringify({ demo: 'flood' })
+    const socket = connect(port, '127.0.0.1')
+    socket.pause()
+    socket.write(`POST /__live/run HTTP/1.1\r\nHost: localhost:${port}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+    return socket
+  }
+  afterAll(() => close(server))
+
+  it('cannot make the server hold more than a fixed amount: the run is stopped, and the stream ends with an error saying why', async () => {
+    const socket = unreadRun()
+    const started = performance.now()
+    await waitFor(() => handler.manager.started === 1, 5_000, 'the run did not start')
+    await waitFor(() => handler.manager.running === 0, 12_000, 'the run did not end')
+    const elapsed = performance.now() - started
+
+    // At most the bound (1 MiB) plus the one event that crossed it, never the whole flood.
+    expect(largestUnread()).toBeLessThanOrEqual(2 * MiB)
+    // Stopped for not reading, long before its 10 s timeout.
+    expect(elapsed).toBeLessThan(8_000)
+    expect(processesMentioning(join(demosDir, 'flood.py'))).toEqual([])
+
+    const received: Buffer[] = []
+    socket.on('data', data => received.push(data))
+    await new Promise(resolve => socket.on('close', resolve).resume())
+    const events = parseNdjson(dechunk(Buffer.concat(received))).events
+    const last = events.at(-1)
+    expect(last?.type).toBe('error')
+    expect(last?.type === 'error' && last.message).toMatch(/not reading/)
+  })
+
+  it('and one that never reads has its connection cut a few seconds later, so what it was sent is let go', async () => {
+    const before = handler.manager.started
+    const socket = unreadRun()
+    await waitFor(() => handler.manager.started === before + 1, 5_000, 'the run did not start')
+    await waitFor(() => handler.manager.running === 0, 12_000, 'the run did not end')
+    const response = responses.at(-1)!
+    expect(response.destroyed).toBe(false)
+    await waitFor(() => response.destroyed, 8_000, 'the connection of a client that never reads is never cut')
+    socket.destroy()
   })
 })
