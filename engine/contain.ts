@@ -15,7 +15,7 @@
  *     the process that would keep the run from ever ending.
  * Each match gets SIGKILL (no catching, no ignoring). One pass can miss a process forked
  * while it reads /proc, so passes repeat until /proc lists no process not yet looked at.
- * The sweep runs when a run ends (about a millisecond for a hundred processes), never
+ * The sweep runs when a run ends (a few milliseconds for a hundred processes), never
  * while it runs.
  *
  * Limits: a process that builds a fresh environment without the variable, leaves the

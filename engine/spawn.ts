@@ -1,6 +1,7 @@
 /**
  * Run one program with the limits every demo run gets: an argument array (never a
- * shell), a pinned environment, stdin at end of file, a timeout and an output cap.
+ * shell), a pinned environment, stdin at end of file, a timeout and an output cap; and
+ * when it ends, nothing it started lives on (engine/contain.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
@@ -163,10 +164,10 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
   if (options.signal?.aborted)
     onAbort()
 
-  const whenClosed = new Promise<{ code: number | null, signal: string | null }>((resolve) => {
+  const whenClosed = new Promise<{ code: number | null, signal: string | null, wallTimeMs: number }>((resolve) => {
     child.on('close', (code, signal) => {
       closed = true
-      resolve({ code, signal })
+      resolve({ code, signal, wallTimeMs: round(elapsedMs(startedAt)) })
     })
   })
   const whenExited = new Promise<void>((resolve) => {
@@ -191,13 +192,13 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
       for (const stream of child.stdio)
         stream?.destroy()
     }
-    const { code, signal } = await whenClosed
+    const { code, signal, wallTimeMs } = await whenClosed
     clearTimeout(timer)
     options.signal?.removeEventListener('abort', onAbort)
     return {
       exitCode: code,
       signal: signal ?? null,
-      wallTimeMs: round(elapsedMs(startedAt)),
+      wallTimeMs,
       timedOut,
       truncated,
       cancelled,
