@@ -50,8 +50,8 @@ const MAX_DRAIN_BYTES = 16 * 1024 * 1024
  * counted) has stopped reading: its run is stopped and the stream ends with an error event.
  * Events are not held back or dropped instead: a run's events are the story the slide
  * tells, and a client that does not read would only hold its slot until the timeout. So a
- * response holds at most this plus the one event that crossed it (every event is bounded
- * by the output cap) plus that error.
+ * response holds at most this plus the one event that crossed it plus that error: an event
+ * is at most the output cap, the final recording (output and steps) about twice it.
  */
 export const MAX_UNREAD_BYTES = 1024 * 1024
 /** How long a client that stopped reading gets to read the error before its connection is cut. */
