@@ -6,7 +6,8 @@ import type { Demo } from './demos'
 import { nodeAdapter } from './node'
 import { pythonAdapter } from './python'
 import { rustAdapter } from './rust'
-import type { Language, Recording, RuntimeInfo } from './schema'
+import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
+import { DEFAULT_OUTPUT_CAP_BYTES, OutputCapReached } from './spawn'
 
 export const ADAPTERS: Record<Language, RuntimeAdapter> = {
   python: pythonAdapter,
@@ -63,5 +64,35 @@ export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
 /** Run a demo traced under a runtime (the default one if not given) and return its recording. */
 export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'> & { runtime?: RuntimeInfo } = {}): Promise<Recording> {
   const runtime = options.runtime ?? await defaultRuntime(demo)
-  return ADAPTERS[demo.language].record({ ...options, demo, runtime })
+  return ADAPTERS[demo.language].record({ ...options, ...capStream(options), demo, runtime })
+}
+
+/**
+ * Everything a run streams counts against its output cap: the program's output (which
+ * spawnLimited also cuts to the byte) and its steps, as serialized. Every adapter's events
+ * pass here, so this is the one place that counts them. Past the cap nothing more is passed
+ * on, and the run is stopped (OutputCapReached: killed, marked truncated), even when the
+ * steps come after the program ended (Rust's, from its panic on): the recording is then
+ * marked truncated too.
+ */
+function capStream(options: Pick<RecordOptions, 'onEvent' | 'signal' | 'outputCapBytes'>): Pick<RecordOptions, 'onEvent' | 'signal'> {
+  const cap = options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES
+  const stop = new AbortController()
+  let streamed = 0
+  const onEvent = (event: RunEvent) => {
+    if (event.type === 'output' || event.type === 'step') {
+      if (stop.signal.aborted)
+        return
+      streamed += event.type === 'output' ? Buffer.byteLength(event.chunk.text) : Buffer.byteLength(JSON.stringify(event))
+      if (streamed > cap) {
+        stop.abort(new OutputCapReached(cap))
+        return
+      }
+    }
+    else if (event.type === 'end' && stop.signal.aborted) {
+      event.recording.run.truncated = true
+    }
+    options.onEvent?.(event)
+  }
+  return { onEvent, signal: options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal }
 }

@@ -1,14 +1,27 @@
 /**
  * Run one program with the limits every demo run gets: an argument array (never a
- * shell), a pinned environment, stdin at end of file, a timeout and an output cap.
+ * shell), a pinned environment, stdin at end of file, a timeout and an output cap; and
+ * when it ends, nothing it started lives on (engine/contain.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import type { Duplex, Readable } from 'node:stream'
+import { killRun, newRunId, pipesOf, RUN_ID_VARIABLE, type RunProcesses } from './contain'
 import type { OutputChunk } from './schema'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
 export const DEFAULT_OUTPUT_CAP_BYTES = 1024 * 1024
+
+/**
+ * The abort reason that stops a run for passing its output cap with what it streams beside
+ * its output (its steps: see `recordDemo`): the run is marked truncated, not cancelled.
+ */
+export class OutputCapReached extends Error {
+  constructor(capBytes: number) {
+    super(`the run's output and steps passed the cap of ${capBytes} bytes`)
+    this.name = 'OutputCapReached'
+  }
+}
 
 export interface LimitedSpawnOptions {
   command: string
@@ -21,7 +34,7 @@ export interface LimitedSpawnOptions {
   /** Extra pipes after stdin/stdout/stderr (fd 3, 4 …), e.g. for a tracer's events. */
   extraPipes?: number
   onOutput?: (chunk: OutputChunk) => void
-  /** Aborting kills the process (the client went away, the run was cancelled). */
+  /** Aborting kills the process (the client went away, the run was cancelled; OutputCapReached: truncated). */
   signal?: AbortSignal
 }
 
@@ -74,21 +87,31 @@ export function elapsedMs(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e6
 }
 
+/** After the program exits, how long its pipes may take to close before the sweep (output still in them). */
+const EXIT_GRACE_MS = 200
+/** After the sweep, how long the pipes may take to close before they are closed on our side. */
+const SWEEP_GRACE_MS = 500
+
 export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const cap = options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES
   const extraPipes = options.extraPipes ?? 0
+  const runId = newRunId()
   const startedAt = process.hrtime.bigint()
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
-    env: pinnedEnv(options.env),
+    // The run's mark, inherited by everything it starts: how the sweep finds them (engine/contain.ts).
+    env: { ...pinnedEnv(options.env), [RUN_ID_VARIABLE]: runId },
     shell: false,
     // stdin is /dev/null, so a program that reads it gets end of file at once.
     stdio: ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraPipes }, () => 'pipe' as const)],
-    // Its own process group, so a timeout kills the program's children too.
+    // Its own process group and session, which the sweep kills as a whole.
     detached: true,
   })
   const extra = Array.from({ length: extraPipes }, (_, i) => child.stdio[3 + i] as Duplex)
+  const processes: RunProcesses | null = child.pid === undefined
+    ? null
+    : { runId, leader: child.pid, pipes: pipesOf(child.pid, Array.from({ length: 2 + extraPipes }, (_, i) => 1 + i)) }
 
   const output: OutputChunk[] = []
   let bytes = 0
@@ -96,16 +119,14 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
   let timedOut = false
   let cancelled = false
   let spawnError: string | null = null
+  let closed = false
 
-  const kill = () => {
-    try {
-      if (child.pid)
-        process.kill(-child.pid, 'SIGKILL')
-    }
-    catch {
-      child.kill('SIGKILL')
-    }
+  /** Every way a run ends goes through here (the timeout, a cancel, the cap, the program's own exit). */
+  const killAll = async () => {
+    if (processes)
+      await killRun(processes, () => !closed)
   }
+  const stop = () => void killAll()
 
   const collect = (stream: 'stdout' | 'stderr') => (data: string) => {
     if (truncated)
@@ -115,7 +136,7 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
     if (bytes + size > cap) {
       text = Buffer.from(text).subarray(0, cap - bytes).toString('utf8')
       truncated = true
-      kill()
+      stop()
     }
     bytes += Math.min(size, cap - bytes)
     if (text.length === 0)
@@ -130,36 +151,73 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
 
   const timer = setTimeout(() => {
     timedOut = true
-    kill()
+    stop()
   }, timeoutMs)
   const onAbort = () => {
-    cancelled = true
-    kill()
+    if (options.signal?.reason instanceof OutputCapReached)
+      truncated = true
+    else
+      cancelled = true
+    stop()
   }
   options.signal?.addEventListener('abort', onAbort, { once: true })
   if (options.signal?.aborted)
     onAbort()
 
-  const done = new Promise<LimitedSpawnResult>((resolve) => {
-    child.on('error', (error) => {
-      spawnError = `could not start ${options.command}: ${error.message}`
-    })
+  const whenClosed = new Promise<{ code: number | null, signal: string | null, wallTimeMs: number }>((resolve) => {
     child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
-      resolve({
-        exitCode: code,
-        signal: signal ?? null,
-        wallTimeMs: round(elapsedMs(startedAt)),
-        timedOut,
-        truncated,
-        cancelled,
-        output: mergeChunks(output),
-        spawnError,
-      })
+      closed = true
+      resolve({ code, signal, wallTimeMs: round(elapsedMs(startedAt)) })
     })
   })
+  const whenExited = new Promise<void>((resolve) => {
+    child.on('exit', () => {
+      clearTimeout(timer) // it ended in time, however long its pipes take
+      resolve()
+    })
+    child.on('error', (error) => {
+      spawnError ??= `could not start ${options.command}: ${error.message}`
+      if (child.pid === undefined) // never started: no exit comes, only close
+        resolve()
+    })
+  })
+
+  const done = (async (): Promise<LimitedSpawnResult> => {
+    await whenExited
+    // Its pipes close once what is left in them is read, unless something it started holds
+    // them: that something is killed, and the pipes closed on our side if they stay open.
+    await settleWithin(whenClosed, EXIT_GRACE_MS)
+    await killAll()
+    if (!closed && !(await settleWithin(whenClosed, SWEEP_GRACE_MS))) {
+      for (const stream of child.stdio)
+        stream?.destroy()
+    }
+    const { code, signal, wallTimeMs } = await whenClosed
+    clearTimeout(timer)
+    options.signal?.removeEventListener('abort', onAbort)
+    return {
+      exitCode: code,
+      signal: signal ?? null,
+      wallTimeMs,
+      timedOut,
+      truncated,
+      cancelled,
+      output: mergeChunks(output),
+      spawnError,
+    }
+  })()
   return { child, extra, startedAt, done }
+}
+
+/** Wait for `promise` at most `ms`; whether it settled. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const settled = await Promise.race([
+    promise.then(() => true),
+    new Promise<false>(resolve => timer = setTimeout(resolve, ms, false)),
+  ])
+  clearTimeout(timer)
+  return settled
 }
 
 /** Join consecutive chunks of one stream that arrived within 1 ms: pipes split writes arbitrarily. */

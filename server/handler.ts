@@ -48,6 +48,25 @@ export interface LiveHandler {
 /** Bodies that big are not drained for a clean 413: the connection is cut instead. */
 const MAX_DRAIN_BYTES = 16 * 1024 * 1024
 
+/**
+ * A client this far behind (bytes written for it that it has not read, kernel buffers not
+ * counted) has stopped reading: its run is stopped and the stream ends with an error event.
+ * Events are not held back or dropped instead: a run's events are the story the slide
+ * tells, and a client that does not read would only hold its slot until the timeout. So a
+ * response holds at most this plus the one event that crossed it plus that error: an event
+ * is at most the output cap, the final recording (output and steps) about twice it.
+ */
+export const MAX_UNREAD_BYTES = 1024 * 1024
+/** How long a client that stopped reading gets to read the error before its connection is cut. */
+const UNREAD_GRACE_MS = 5_000
+
+class ClientNotReading extends Error {
+  constructor(unread: number) {
+    super(`the run was stopped: the client is not reading its events (${unread} bytes unread)`)
+    this.name = 'ClientNotReading'
+  }
+}
+
 const defaultLoadEngine = () => import('../engine/index') as Promise<Engine>
 
 /** Read the body, at most maxBytes; null when it is bigger (the rest is drained or the socket cut). */
@@ -170,9 +189,17 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
       if (!res.writableFinished)
         controller.abort(new CancelledError())
     })
-    const send = (event: LiveEvent) => {
+    const write = (event: LiveEvent) => {
       if (!res.writableEnded && !res.destroyed)
         res.write(serializeEvent(event))
+    }
+    const send = (event: LiveEvent) => {
+      if (controller.signal.aborted)
+        return
+      if (res.writableLength > MAX_UNREAD_BYTES)
+        controller.abort(new ClientNotReading(res.writableLength))
+      else
+        write(event)
     }
     if (!manager.hasRoom()) {
       const busy = new BusyError(manager.running, manager.queued)
@@ -187,25 +214,36 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
     res.flushHeaders()
     req.socket.setNoDelay(true)
     let ended = false
-    let recording: Recording
+    let outcome: { recording: Recording } | { error: unknown }
     try {
-      recording = await manager.submit(resolved.demo, {
-        signal: controller.signal,
-        onEvent: (event) => {
-          if (event.type === 'end')
-            ended = true
-          send(event)
-        },
-      })
+      outcome = {
+        recording: await manager.submit(resolved.demo, {
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === 'end')
+              ended = true
+            send(event)
+          },
+        }),
+      }
     }
     catch (error) {
-      if (!(error instanceof CancelledError))
-        send({ type: 'error', message: (error as Error).message })
-      res.end()
-      return
+      outcome = { error }
     }
-    if (!ended)
-      send({ type: 'end', recording })
+    const reason: unknown = controller.signal.reason
+    if (reason instanceof ClientNotReading) {
+      // Past the bound, but small: it says why the stream stops here.
+      write({ type: 'error', message: reason.message })
+      const cut = setTimeout(() => res.destroy(), UNREAD_GRACE_MS)
+      res.once('close', () => clearTimeout(cut))
+    }
+    else if ('error' in outcome) {
+      if (!(outcome.error instanceof CancelledError))
+        send({ type: 'error', message: (outcome.error as Error).message })
+    }
+    else if (!ended) {
+      send({ type: 'end', recording: outcome.recording })
+    }
     res.end()
   }
 

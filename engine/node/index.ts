@@ -228,7 +228,7 @@ export const nodeAdapter: RuntimeAdapter = {
     if (run.timedOut)
       notes.push(`The program was stopped after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms (timeout); the steps go up to there.`)
     if (run.truncated)
-      notes.push('The program\'s output passed the cap and the program was stopped there; the steps go up to there.')
+      notes.push('The program\'s output and steps passed the cap and the program was stopped there; the steps go up to there.')
     if (run.cancelled)
       notes.push('The run was cancelled.')
 

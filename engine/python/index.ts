@@ -419,18 +419,9 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
     }
   }
 
-  const events = run.extra[0]!
-  const eventsDone = new Promise<void>((resolve) => {
-    events.once('close', resolve)
-    events.once('end', resolve)
-    events.once('error', () => resolve())
-  })
-  readJsonLines<TracerEvent>(events, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
+  readJsonLines<TracerEvent>(run.extra[0]!, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
+  // Resolves once every pipe is closed, the events pipe too (even one a grandchild held: see spawnLimited).
   const result = await run.done
-  // The events pipe closes with the process; a grandchild holding it open gets a second.
-  let grace: NodeJS.Timeout | undefined
-  await Promise.race([eventsDone, new Promise(resolve => grace = setTimeout(resolve, 1000))])
-  clearTimeout(grace)
   output.flush()
   if (result.spawnError)
     throw new Error(`${result.spawnError} (${runtime.name} ${runtime.version}, needed to record ${demo.file})`)
@@ -446,7 +437,7 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
   if (result.timedOut)
     notes.push(`timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms: the program was killed, the ${steps.length} steps before that are kept`)
   if (result.truncated)
-    notes.push(`the output passed the cap of ${options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES} bytes: the program was killed, the ${steps.length} steps before that are kept`)
+    notes.push(`the output and steps passed the cap of ${options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES} bytes: the program was killed, the ${steps.length} steps before that are kept`)
   if (result.cancelled)
     notes.push('the run was cancelled: the program was killed')
   if (capped)

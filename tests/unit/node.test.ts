@@ -16,7 +16,8 @@ import { extractTraceback, parseAtLine } from '../../engine/node/traceback'
 import { isSafeReturn, planBreakpoints } from '../../engine/node/source'
 import { CHAIN_LABEL } from '../../engine/node/steps'
 import { RecordingSchema, type Frame, type Recording, type RunEvent, type RuntimeInfo } from '../../engine/schema'
-import { spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
+import { RUN_ID_VARIABLE } from '../../engine/contain'
+import { pinnedEnv, spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
 import { scratchDir } from '../support/scratch'
 
 const DEMOS = listDemos()
@@ -279,7 +280,9 @@ describe('programs that misbehave', () => {
     '',
   ].join('\n'))
   writeFileSync(join(dir, 'peek.mjs'), [
-    'console.log(Object.keys(process.env).filter(k => k.startsWith(\'TRACE\')).join() || \'no engine variables\')',
+    // Every variable beyond the pinned environment: the run's mark (engine/contain.ts) is the only one.
+    `const pinned = ${JSON.stringify(Object.keys(pinnedEnv()))}`,
+    'console.log(Object.keys(process.env).filter(k => !pinned.includes(k)).join() || \'no engine variables\')',
     'console.log(process.execArgv.join(\' \').replace(/\\/\\S*\\//g, \'\') || \'no options\')',
     '',
   ].join('\n'))
@@ -347,17 +350,17 @@ describe('programs that misbehave', () => {
     expect(recording.traceback).toBeNull()
   })
 
-  it.skipIf(!canRelay(node.version, false))('this Node is traced from inside the program (the relay): no port, nothing the program can see but its own --import', async () => {
+  it.skipIf(!canRelay(node.version, false))('this Node is traced from inside the program (the relay): no port, nothing the program can see but its own --import and the run\'s mark', async () => {
     const d = demo('peek', bad)
     const traced = await traceRun({ executable: node.executable, flags: [], relay: true, demo: d, cwd: REPO_ROOT })
     expect(traced.transport).toBe('relay')
     expect(traced.steps.length).toBeGreaterThan(0)
-    expect(streamText(traced.run.output, 'stdout')).toBe('no engine variables\n--import file:preload.mjs\n')
+    expect(streamText(traced.run.output, 'stdout')).toBe(`${RUN_ID_VARIABLE}\n--import file:preload.mjs\n`)
     expect(streamText(traced.run.output, 'stderr')).toBe('')
     // The same program recorded the usual way takes the relay too, and prints what a plain run prints.
     const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
-    expect(streamText(plain.output, 'stdout')).toBe('no engine variables\nno options\n')
-    expect(streamText(recording.run.output, 'stdout')).toBe('no engine variables\n--import file:preload.mjs\n')
+    expect(streamText(plain.output, 'stdout')).toBe(`${RUN_ID_VARIABLE}\nno options\n`)
+    expect(streamText(recording.run.output, 'stdout')).toBe(`${RUN_ID_VARIABLE}\n--import file:preload.mjs\n`)
     expect(canRelay('20.5.1', false)).toBe(false)
     expect(canRelay('20.6.0', true)).toBe(false) // a CommonJS main would go through the ES module loader
     expect(canRelay('22.0.0', false)).toBe(true)

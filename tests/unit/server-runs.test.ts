@@ -60,6 +60,7 @@ describe('live runs that misbehave', () => {
     demosDir = scratchDir('live-runaway-demos-')
     writeFileSync(join(demosDir, 'forever.py'), 'import time\nwhile True:\n    time.sleep(0.05)\n')
     writeFileSync(join(demosDir, 'spin.py'), 'while True:\n    pass\n')
+    writeFileSync(join(demosDir, 'spin_in_c.py'), 'import itertools\nsum(itertools.count())\n')
     writeFileSync(join(demosDir, 'flood.py'), 'import sys\nwhile True:\n    sys.stdout.write("x" * 1000 + "\\n")\n')
     writeFileSync(join(demosDir, 'hello.py'), 'print("hello")\n')
     server = await startLiveServer({ demosDir, timeoutMs: 2_000, outputCapBytes: 64 * 1024, maxConcurrent: 2, maxQueued: 1 })
@@ -89,8 +90,14 @@ describe('live runs that misbehave', () => {
   })
 
   it('a busy loop is killed at the timeout too', async () => {
-    const result = await streamRun(server.port, 'spin')
+    // A loop in C: no step, no output, only the timeout can stop it.
+    const result = await streamRun(server.port, 'spin_in_c')
     expect(endOf(result.events)?.run.timedOut).toBe(true)
+    expect(processesMentioning(join(demosDir, 'spin_in_c.py'))).toEqual([])
+    // A loop in Python is a step per turn: its steps pass this server's 64 KiB cap first.
+    const python = await streamRun(server.port, 'spin')
+    expect(endOf(python.events)?.run.truncated).toBe(true)
+    expect(endOf(python.events)?.run.timedOut).toBe(false)
     expect(processesMentioning(join(demosDir, 'spin.py'))).toEqual([])
   })
 
