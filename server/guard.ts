@@ -53,29 +53,42 @@ function queryPassword(req: IncomingMessage): string | undefined {
   return query === undefined ? undefined : new URLSearchParams(query).get('password') ?? undefined
 }
 
-/** At most `max` wrong guesses per address per window; a bounded map, so guessing cannot grow it. */
+/** Who is guessing: an IPv4 address, or an IPv6 /64 (one machine can hold a whole /64). */
+function guesserOf(address: string): string {
+  const ip = address.replace(/^::ffff:/, '')
+  return ip.includes(':') ? ip.split(':').slice(0, 4).join(':') : ip
+}
+
+/**
+ * At most `max` wrong guesses per address per window, and ten times that from everyone
+ * together, so many addresses buy no more guesses; a bounded map, so guessing cannot grow it.
+ */
 function guessLimiter(max: number, windowMs: number) {
   const failures = new Map<string, { count: number, since: number }>()
-  const entry = (address: string) => {
+  const entry = (key: string) => {
     const now = Date.now()
-    const found = failures.get(address)
+    const found = failures.get(key)
     if (found && now - found.since < windowMs)
       return found
     const fresh = { count: 0, since: now }
     if (failures.size >= 10_000)
       failures.clear()
-    failures.set(address, fresh)
+    failures.set(key, fresh)
     return fresh
+  }
+  const waitFor = (key: string, limit: number) => {
+    const found = failures.get(key)
+    if (!found || found.count < limit)
+      return 0
+    return Math.max(0, windowMs - (Date.now() - found.since))
   }
   return {
     blockedFor(address: string): number {
-      const found = failures.get(address)
-      if (!found || found.count < max)
-        return 0
-      return Math.max(0, windowMs - (Date.now() - found.since))
+      return Math.max(waitFor(guesserOf(address), max), waitFor('*', max * 10))
     },
     fail(address: string): void {
-      entry(address).count++
+      entry(guesserOf(address)).count++
+      entry('*').count++
     },
   }
 }

@@ -6,6 +6,8 @@ import type { Demo } from '../../engine/demos'
 import type { Recording, RunEvent } from '../../engine/schema'
 import { checkAccess, hostnameOf, isLoopbackAddress, type AccessRequest } from '../../server/access'
 import { routeNeed } from '../../server/routes'
+import { createGuard } from '../../server/guard'
+import type { IncomingMessage } from 'node:http'
 import { parseNdjson, serializeEvent, type LiveEvent } from '../../server/protocol'
 import { BusyError, CancelledError, RunManager, type RecordFunction } from '../../server/runs'
 import { checkContentLength, checkContentType, isRefusal, parseRunBody, resolveDemo } from '../../server/validate'
@@ -263,5 +265,30 @@ describe('run manager', () => {
     expect(pending[0]!.timeoutMs).toBe(50)
     await expect(run).rejects.toThrow(/past its 50 ms time limit/)
     expect(pending[0]!.signal.aborted).toBe(true)
+  })
+})
+
+describe('guessing the remote password', () => {
+  const lanRequest = (address: string, password: string) => {
+    const socket = { remoteAddress: address } as IncomingMessage['socket']
+    return { method: 'GET', url: '/__live/status', socket, headers: { 'host': '192.168.1.20:3030', 'x-live-password': password } } as unknown as IncomingMessage
+  }
+
+  it('is limited per address, per IPv6 /64, and for everyone together', () => {
+    const guard = createGuard({ remotePassword: 's3cret', maxGuesses: 3 })
+    const codes = (address: string, password = 'wrong') => guard.admit(lanRequest(address, password), 'read').refusal?.code
+    for (let i = 0; i < 3; i++)
+      expect(codes('192.168.1.33')).toBe('password-required')
+    expect(codes('192.168.1.33')).toBe('too-many-guesses')
+    expect(codes('192.168.1.33', 's3cret')).toBe('too-many-guesses')
+    expect(codes('192.168.1.34', 's3cret')).toBeUndefined()
+    // Another address of the same /64 is the same guesser.
+    for (let i = 0; i < 3; i++)
+      codes(`fd00:1:2:3::${i + 1}`)
+    expect(codes('fd00:1:2:3::99')).toBe('too-many-guesses')
+    // Many addresses: ten times the budget in all, then everyone waits.
+    for (let i = 0; i < 30; i++)
+      codes(`10.9.${i}.1`)
+    expect(codes('10.10.0.1')).toBe('too-many-guesses')
   })
 })
