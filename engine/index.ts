@@ -2,7 +2,7 @@
  * The trace engine's front door: which adapter runs which demo, and one call to record.
  */
 import type { RecordOptions, RuntimeAdapter } from './adapter'
-import type { Demo } from './demos'
+import { checkDemoFile, type Demo } from './demos'
 import { nodeAdapter } from './node'
 import { pythonAdapter } from './python'
 import { rustAdapter } from './rust'
@@ -60,8 +60,12 @@ export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
   return runtime
 }
 
-/** Run a demo traced under a runtime (the default one if not given) and return its recording. */
+/**
+ * Run a demo traced under a runtime (the default one if not given) and return its recording.
+ * The demo's file is read again first: still the regular file that was listed, never a link.
+ */
 export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'> & { runtime?: RuntimeInfo } = {}): Promise<Recording> {
+  checkDemoFile(demo)
   const runtime = options.runtime ?? await defaultRuntime(demo)
   return ADAPTERS[demo.language].record({ ...options, demo, runtime })
 }

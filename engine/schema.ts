@@ -14,6 +14,9 @@ import { z } from 'zod'
 
 export const SCHEMA_VERSION = 1
 
+/** A demo name is a plain file stem: it can never be a path. */
+export const DEMO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i
+
 export const LanguageSchema = z.enum(['python', 'javascript', 'rust'])
 export type Language = z.infer<typeof LanguageSchema>
 
