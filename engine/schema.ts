@@ -146,14 +146,59 @@ export type RunEvent =
   | { type: 'end', recording: Recording }
   | { type: 'error', message: string }
 
+/**
+ * A path inside the recordings folder, written relative to the folder that holds it
+ * (`recordings/sync/cpython-3.11.7.json`), with forward slashes. Where it must lead (inside
+ * recordings/, through no link that leaves it) is checked when it is read
+ * (engine/recordings.ts), since that depends on where the folder is.
+ */
+const RecordingFileSchema = z.string()
+  .min(1)
+  .refine(file => !file.startsWith('/') && !/^[A-Za-z]:/.test(file), 'must be a relative path inside recordings/, not an absolute one')
+  .refine(file => !file.includes('\\') && !file.includes('\0'), 'must be a path inside recordings/ with forward slashes')
+  .refine(file => !file.split('/').includes('..'), 'must be a path inside recordings/: `..` is not allowed')
+  .refine(file => file.endsWith('.json'), 'must name a .json recording inside recordings/')
+
+/** One line of `recordings/manifest.json`: a recording, and whether it is its demo's default. */
+export const ManifestEntrySchema = z.object({
+  demo: z.string().regex(DEMO_NAME, 'must be a demo name (a file stem like "async_loop")'),
+  runtime: z.string().min(1),
+  version: z.string().min(1),
+  /** The recording, relative to the folder that holds recordings/: `recordings/<demo>/<runtime>-<version>.json`. */
+  file: RecordingFileSchema,
+  /** The recording the deck shows for this demo unless a slide asks for another version. */
+  default: z.boolean(),
+}).strict()
+export type ManifestEntry = z.infer<typeof ManifestEntrySchema>
+
+/** `recordings/manifest.json`: every recording on disk; written by `npm run record` only. */
+export const ManifestSchema = z.array(ManifestEntrySchema)
+
 export class RecordingError extends Error {}
+
+/** `['steps', 3, 'file']` → `steps[3].file`; `[]` → `(root)`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  const text = path.map(key => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('').replace(/^\./, '')
+  return text || '(root)'
+}
+
+function invalid(error: z.ZodError, source: string, what: string): RecordingError {
+  const issue = error.issues[0]!
+  return new RecordingError(`${source}: invalid ${what} at \`${fieldPath(issue.path)}\`: ${issue.message}`)
+}
 
 /** Validate unknown data as a recording; the error names the source and the failing field. */
 export function parseRecording(data: unknown, source: string): Recording {
   const result = RecordingSchema.safeParse(data)
   if (result.success)
     return result.data
-  const issue = result.error.issues[0]!
-  const field = issue.path.length ? issue.path.join('.') : '(root)'
-  throw new RecordingError(`${source}: invalid recording at \`${field}\`: ${issue.message}`)
+  throw invalid(result.error, source, 'recording')
+}
+
+/** Validate unknown data as a manifest; the error names the source and the failing field. */
+export function parseManifest(data: unknown, source: string): ManifestEntry[] {
+  const result = ManifestSchema.safeParse(data)
+  if (result.success)
+    return result.data
+  throw invalid(result.error, source, 'manifest')
 }

@@ -8,14 +8,13 @@
  *                                     and fail naming the demo and the difference
  *   npm run record -- --out DIR       write somewhere else than recordings/ (benchmarks)
  */
-import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { diffRecordings } from '../engine/compare'
 import { listDemos, REPO_ROOT, type Demo } from '../engine/demos'
 import { defaultRuntimeFor, recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
-import { readAllRecordings, readManifest, RECORDINGS_DIR, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
+import { manifestFileOf, readAllRecordings, readManifest, readManifestRecording, RECORDINGS_DIR, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
 import type { Recording, RuntimeInfo, StepKind } from '../engine/schema'
 
 const { values: flags, positionals } = parseArgs({
@@ -114,9 +113,7 @@ function lastWallTimes(): Map<string, number> {
   const times = new Map<string, number>()
   for (const entry of readManifest(outDir).filter(e => e.default)) {
     try {
-      const recording = JSON.parse(readFileSync(join(REPO_ROOT, entry.file), 'utf8')) as { run?: { wallTimeMs?: unknown } }
-      if (typeof recording.run?.wallTimeMs === 'number')
-        times.set(entry.demo, recording.run.wallTimeMs)
+      times.set(entry.demo, readManifestRecording(entry, outDir).run.wallTimeMs)
     }
     catch {}
   }
@@ -161,7 +158,7 @@ async function record(): Promise<number> {
         const path = recordingPath(demo.name, runtime, outDir)
         writeJsonAtomic(path, recording)
         console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
-        return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: rel(path), default: runtime === runtimes[0] } satisfies ManifestEntry
+        return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: manifestFileOf(path, outDir), default: runtime === runtimes[0] } satisfies ManifestEntry
       }
       catch (error) {
         problems++
@@ -182,7 +179,7 @@ function writeManifest(fresh: ManifestEntry[]): void {
   const entries: ManifestEntry[] = readAllRecordings(outDir)
     .filter(({ recording }) => demos.has(recording.demo.name))
     .map(({ path, recording }) => {
-      const file = rel(path)
+      const file = manifestFileOf(path, outDir)
       const freshDefault = fresh.find(entry => entry.demo === recording.demo.name && entry.default)
       const isDefault = freshDefault
         ? freshDefault.file === file
