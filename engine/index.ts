@@ -1,12 +1,12 @@
 /**
  * The trace engine's front door: which adapter runs which demo, and one call to record.
  */
-import type { RecordOptions, RuntimeAdapter } from './adapter'
+import { portablePaths, portableRecording, type RecordOptions, type RuntimeAdapter } from './adapter'
 import { checkDemoFile, type Demo } from './demos'
 import { nodeAdapter } from './node'
 import { pythonAdapter } from './python'
 import { rustAdapter } from './rust'
-import type { Language, Recording, RuntimeInfo } from './schema'
+import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
 
 export const ADAPTERS: Record<Language, RuntimeAdapter> = {
   python: pythonAdapter,
@@ -62,10 +62,22 @@ export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
 
 /**
  * Run a demo traced under a runtime (the default one if not given) and return its recording.
- * The demo's file is read again first: still the regular file that was listed, never a link.
+ * The demo's file is read again first (still the regular file that was listed, never a link);
+ * what comes out, events included, keeps no path of this machine (adapter.ts `portablePaths`).
  */
 export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'> & { runtime?: RuntimeInfo } = {}): Promise<Recording> {
   checkDemoFile(demo)
   const runtime = options.runtime ?? await defaultRuntime(demo)
-  return ADAPTERS[demo.language].record({ ...options, demo, runtime })
+  const { onEvent } = options
+  const portableEvent = (event: RunEvent): RunEvent => {
+    if (event.type === 'end')
+      return { ...event, recording: portableRecording(event.recording, demo) }
+    if (event.type === 'start')
+      return { ...event, runtime: { ...event.runtime, executable: portablePaths(event.runtime.executable, demo) } }
+    if (event.type === 'error')
+      return { ...event, message: portablePaths(event.message, demo) }
+    return event // output and steps: made portable by the adapter as they stream
+  }
+  const recording = await ADAPTERS[demo.language].record({ ...options, demo, runtime, onEvent: onEvent && (event => onEvent(portableEvent(event))) })
+  return portableRecording(recording, demo)
 }

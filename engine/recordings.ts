@@ -8,6 +8,7 @@
  * the recordings folder: not by an absolute path, not by `..`, not by a symbolic link.
  */
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { REPO_ROOT } from './demos'
 import { fieldPath, parseManifest, parseRecording, RecordingError, type ManifestEntry, type Recording, type RuntimeInfo } from './schema'
@@ -157,4 +158,56 @@ export function manifestRecordingPath(entry: Pick<ManifestEntry, 'file'>, dir = 
 /** The recording a manifest entry names, validated, from inside the recordings folder only. */
 export function readManifestRecording(entry: Pick<ManifestEntry, 'file'>, dir = RECORDINGS_DIR): Recording {
   return readRecording(manifestRecordingPath(entry, dir), dir)
+}
+
+// --- no path of the recording machine ---------------------------------------------------
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** What gives a path of the recording machine away, and how to say it. */
+function machinePatterns(): [string, RegExp][] {
+  const patterns: [string, RegExp][] = []
+  const repo = REPO_ROOT
+  if (repo.length > 1)
+    patterns.push(['the project folder', new RegExp(`${escape(repo)}(?![\\w.-])`)])
+  const home = homedir()
+  if (home.length > 1)
+    patterns.push(['the home folder', new RegExp(`${escape(home)}(?![\\w.-])`)])
+  patterns.push(['a home folder', /(^|[^\w.~-])\/(home|Users)\/[^/\s"'`]+\/|(^|[^\w.~-])\/root\//])
+  const tmp = tmpdir()
+  patterns.push(['a scratch folder', new RegExp(`(^|[^\\w.~-])(/tmp/|/var/folders/${tmp.length > 1 ? `|${escape(tmp)}/` : ''})`)])
+  patterns.push(['another checkout of the project', /\/\.runtimes\/|\/node_modules\/\.cache\/async-traces\/|\/[^\s"'`]+\/demos\/[\w-]+\.(py|mjs|js|rs)\b/])
+  return patterns
+}
+
+function* strings(value: unknown, path: (string | number)[]): Generator<[(string | number)[], string]> {
+  if (typeof value === 'string')
+    yield [path, value]
+  else if (Array.isArray(value))
+    for (const [i, item] of value.entries()) yield* strings(item, [...path, i])
+  else if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) yield* strings(item, [...path, key])
+}
+
+/**
+ * Every string of the recording that holds a path of this machine (this checkout, another
+ * checkout, a home folder, a scratch folder), as `field: what: …excerpt…`; empty when it
+ * is portable. The demo's source is the program itself and is not looked at.
+ */
+export function machinePaths(recording: Recording): string[] {
+  const patterns = machinePatterns()
+  const found: string[] = []
+  for (const [path, text] of strings(recording, [])) {
+    if (path.length === 2 && path[0] === 'demo' && path[1] === 'source')
+      continue
+    for (const [what, pattern] of patterns) {
+      const match = pattern.exec(text)
+      if (match) {
+        const at = match.index + (match[0].startsWith('/') ? 0 : 1)
+        found.push(`${fieldPath(path)}: ${what}: ${JSON.stringify(text.slice(Math.max(0, at - 10), at + 50))}`)
+        break
+      }
+    }
+  }
+  return found
 }

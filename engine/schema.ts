@@ -8,7 +8,9 @@
  * - Times are milliseconds of the program's own time since it started: time spent
  *   inside the tracer or paused in the debugger is taken out.
  * - Paths of the demo are repo-relative (`demos/async_loop.py`); other paths are as
- *   the runtime gave them.
+ *   the runtime gave them, except that no path of the recording machine is kept: the
+ *   project's own are repo-relative and those under the home folder start with `~/`
+ *   (engine/adapter.ts `portablePaths`; `npm run record` refuses to write one that is left).
  */
 import { z } from 'zod'
 
@@ -90,7 +92,7 @@ export const StepSchema = z.object({
 export type Step = z.infer<typeof StepSchema>
 
 export const TracebackSchema = z.object({
-  /** Exactly the text the runtime printed; only the demo's absolute path is rewritten. */
+  /** Exactly the text the runtime printed; only paths of the recording machine are rewritten (see above). */
   text: z.string(),
   exception: z.object({ type: z.string(), message: z.string() }),
   /** Parsed frames, outermost first, taken from the runtime's structured data and cross-checked with `text`. */
@@ -103,7 +105,7 @@ export const RuntimeInfoSchema = z.object({
   name: z.string(),
   /** Exact version: `3.11.7`, `20.20.2`, `1.95.0`. */
   version: z.string(),
-  /** The executable that ran (absolute path on the recording machine). */
+  /** The executable that ran, as found on the recording machine (portable: `~/…` under the home folder). */
   executable: z.string(),
 })
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>
