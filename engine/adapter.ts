@@ -91,3 +91,19 @@ export function portableRecording(recording: Recording, demo: Pick<Demo, 'absPat
   return portable
 }
 
+/**
+ * A program that failed before it ran (the runtime could not compile it; its recording is
+ * the compiler's output): what and where in a few words, `could not compile it (SyntaxError
+ * at demos/bad.py:3)`; null for a program that ran. Every adapter notes it as
+ * `<demo file> did not compile (…)`.
+ */
+export function compileFailure(recording: Recording): string | null {
+  const { file } = recording.demo
+  if (!recording.stepsNote?.includes(`${file} did not compile`))
+    return null
+  const stderr = recording.run.output.filter(chunk => chunk.stream === 'stderr').map(chunk => chunk.text).join('')
+  const what = recording.traceback?.exception.type ?? /^(error(\[E\d+\])?)[:\s]/m.exec(stderr)?.[1] ?? 'an error'
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const line = new RegExp(`${escaped}", line (\\d+)|${escaped}:(\\d+)`).exec(`${recording.traceback?.text ?? ''}\n${stderr}`)
+  return `could not compile it (${what} at ${line ? `${file}:${line[1] ?? line[2]}` : file})`
+}

@@ -250,7 +250,7 @@ export const nodeAdapter: RuntimeAdapter = {
         notes.push(conflict)
     }
     if (steps.length === 0 && !stopped && result.pauses === 0 && traceback && /SyntaxError/.test(traceback.exception.type))
-      notes.push('The program never ran: Node could not compile it (SyntaxError).')
+      notes.push(`${demo.file} did not compile (${traceback.exception.type}): nothing ran.`)
     if (held.step)
       onEvent?.({ type: 'step', step: steps[held.step.index] ?? held.step })
 
