@@ -1,8 +1,8 @@
 /**
  * The trace engine's front door: which adapter runs which demo, and one call to record.
  */
-import type { RecordOptions, RuntimeAdapter } from './adapter'
-import type { Demo } from './demos'
+import { portablePaths, portableRecording, type RecordOptions, type RuntimeAdapter } from './adapter'
+import { checkDemoFile, type Demo } from './demos'
 import { nodeAdapter } from './node'
 import { pythonAdapter } from './python'
 import { rustAdapter } from './rust'
@@ -61,10 +61,28 @@ export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
   return runtime
 }
 
-/** Run a demo traced under a runtime (the default one if not given) and return its recording. */
+/**
+ * Run a demo traced under a runtime (the default one if not given) and return its recording.
+ * The demo's file is read again first (still the regular file that was listed, never a link);
+ * what comes out, events included, keeps no path of this machine (adapter.ts `portablePaths`).
+ */
 export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'> & { runtime?: RuntimeInfo } = {}): Promise<Recording> {
+  checkDemoFile(demo)
   const runtime = options.runtime ?? await defaultRuntime(demo)
-  return ADAPTERS[demo.language].record({ ...options, ...capStream(options), demo, runtime })
+  const { onEvent } = options
+  const portableEvent = (event: RunEvent): RunEvent => {
+    if (event.type === 'end')
+      return { ...event, recording: portableRecording(event.recording, demo) }
+    if (event.type === 'start')
+      return { ...event, runtime: { ...event.runtime, executable: portablePaths(event.runtime.executable, demo) } }
+    if (event.type === 'error')
+      return { ...event, message: portablePaths(event.message, demo) }
+    return event // output and steps: made portable by the adapter as they stream
+  }
+  // The cap counts first (it may mark the end truncated), then paths are made portable.
+  const portable = { ...options, onEvent: onEvent && ((event: RunEvent) => onEvent(portableEvent(event))) }
+  const recording = await ADAPTERS[demo.language].record({ ...portable, ...capStream(portable), demo, runtime })
+  return portableRecording(recording, demo)
 }
 
 /**

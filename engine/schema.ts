@@ -8,11 +8,16 @@
  * - Times are milliseconds of the program's own time since it started: time spent
  *   inside the tracer or paused in the debugger is taken out.
  * - Paths of the demo are repo-relative (`demos/async_loop.py`); other paths are as
- *   the runtime gave them.
+ *   the runtime gave them, except that no path of the recording machine is kept: the
+ *   project's own are repo-relative and those under the home folder start with `~/`
+ *   (engine/adapter.ts `portablePaths`; `npm run record` refuses to write one that is left).
  */
 import { z } from 'zod'
 
 export const SCHEMA_VERSION = 1
+
+/** A demo name is a plain file stem: it can never be a path. */
+export const DEMO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i
 
 export const LanguageSchema = z.enum(['python', 'javascript', 'rust'])
 export type Language = z.infer<typeof LanguageSchema>
@@ -87,7 +92,7 @@ export const StepSchema = z.object({
 export type Step = z.infer<typeof StepSchema>
 
 export const TracebackSchema = z.object({
-  /** Exactly the text the runtime printed; only the demo's absolute path is rewritten. */
+  /** Exactly the text the runtime printed; only paths of the recording machine are rewritten (see above). */
   text: z.string(),
   exception: z.object({ type: z.string(), message: z.string() }),
   /** Parsed frames, outermost first, taken from the runtime's structured data and cross-checked with `text`. */
@@ -100,7 +105,7 @@ export const RuntimeInfoSchema = z.object({
   name: z.string(),
   /** Exact version: `3.11.7`, `20.20.2`, `1.95.0`. */
   version: z.string(),
-  /** The executable that ran (absolute path on the recording machine). */
+  /** The executable that ran, as found on the recording machine (portable: `~/…` under the home folder). */
   executable: z.string(),
 })
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>
@@ -143,14 +148,59 @@ export type RunEvent =
   | { type: 'end', recording: Recording }
   | { type: 'error', message: string }
 
+/**
+ * A path inside the recordings folder, written relative to the folder that holds it
+ * (`recordings/sync/cpython-3.11.7.json`), with forward slashes. Where it must lead (inside
+ * recordings/, through no link that leaves it) is checked when it is read
+ * (engine/recordings.ts), since that depends on where the folder is.
+ */
+const RecordingFileSchema = z.string()
+  .min(1)
+  .refine(file => !file.startsWith('/') && !/^[A-Za-z]:/.test(file), 'must be a relative path inside recordings/, not an absolute one')
+  .refine(file => !file.includes('\\') && !file.includes('\0'), 'must be a path inside recordings/ with forward slashes')
+  .refine(file => !file.split('/').includes('..'), 'must be a path inside recordings/: `..` is not allowed')
+  .refine(file => file.endsWith('.json'), 'must name a .json recording inside recordings/')
+
+/** One line of `recordings/manifest.json`: a recording, and whether it is its demo's default. */
+export const ManifestEntrySchema = z.object({
+  demo: z.string().regex(DEMO_NAME, 'must be a demo name (a file stem like "async_loop")'),
+  runtime: z.string().min(1),
+  version: z.string().min(1),
+  /** The recording, relative to the folder that holds recordings/: `recordings/<demo>/<runtime>-<version>.json`. */
+  file: RecordingFileSchema,
+  /** The recording the deck shows for this demo unless a slide asks for another version. */
+  default: z.boolean(),
+}).strict()
+export type ManifestEntry = z.infer<typeof ManifestEntrySchema>
+
+/** `recordings/manifest.json`: every recording on disk; written by `npm run record` only. */
+export const ManifestSchema = z.array(ManifestEntrySchema)
+
 export class RecordingError extends Error {}
+
+/** `['steps', 3, 'file']` → `steps[3].file`; `[]` → `(root)`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  const text = path.map(key => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('').replace(/^\./, '')
+  return text || '(root)'
+}
+
+function invalid(error: z.ZodError, source: string, what: string): RecordingError {
+  const issue = error.issues[0]!
+  return new RecordingError(`${source}: invalid ${what} at \`${fieldPath(issue.path)}\`: ${issue.message}`)
+}
 
 /** Validate unknown data as a recording; the error names the source and the failing field. */
 export function parseRecording(data: unknown, source: string): Recording {
   const result = RecordingSchema.safeParse(data)
   if (result.success)
     return result.data
-  const issue = result.error.issues[0]!
-  const field = issue.path.length ? issue.path.join('.') : '(root)'
-  throw new RecordingError(`${source}: invalid recording at \`${field}\`: ${issue.message}`)
+  throw invalid(result.error, source, 'recording')
+}
+
+/** Validate unknown data as a manifest; the error names the source and the failing field. */
+export function parseManifest(data: unknown, source: string): ManifestEntry[] {
+  const result = ManifestSchema.safeParse(data)
+  if (result.success)
+    return result.data
+  throw invalid(result.error, source, 'manifest')
 }

@@ -15,34 +15,36 @@
  *   --timeout <s>       longest wait for the build and for each print page (default 120)
  *
  * Exit codes: 0 done; 1 the export failed (a slide threw, a request left localhost, a
- * timeout); 2 the environment or the arguments (no browser, busy port, unknown option).
+ * timeout) or the deck's files were refused before anything was rendered (a symbolic link
+ * or a stray file in demos/, an invalid recordings/manifest.json); 2 the environment or the
+ * arguments (no browser, busy port, unknown option).
  */
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { BrowserNotFoundError } from './lib/browser'
+import { parseCommandLine, UsageError as CliUsageError, type OptionSpec } from './lib/cli'
 import { ROOT } from './lib/paths'
-import { ExportError, UsageError } from './export/errors'
+import { DeckInputError, ExportError, UsageError } from './export/errors'
 import { exportDeck, KINDS, type Kind } from './export/index'
 import { Progress } from './export/progress'
+
+const OPTIONS = {
+  'out': { type: 'string', value: '<dir>' },
+  'letter': { type: 'boolean', default: false },
+  'only': { type: 'string', multiple: true, value: '<kinds>' },
+  'entry': { type: 'string', value: '<deck.md>' },
+  'port': { type: 'string', value: '<n>' },
+  'timeout': { type: 'string', value: '<s>' },
+  'help': { type: 'boolean', short: 'h', default: false },
+} satisfies Record<string, OptionSpec>
 
 function parseOptions() {
   let parsed
   try {
-    parsed = parseArgs({
-      options: {
-        'out': { type: 'string' },
-        'letter': { type: 'boolean', default: false },
-        'only': { type: 'string', multiple: true },
-        'entry': { type: 'string' },
-        'port': { type: 'string' },
-        'timeout': { type: 'string' },
-        'help': { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: false,
-    }).values
+    parsed = parseCommandLine(process.argv.slice(2), OPTIONS, false).values
   }
   catch (error) {
-    throw new UsageError(`${(error as Error).message}\nRun \`npm run export -- --help\` for the options.`)
+    throw error instanceof CliUsageError ? new UsageError(error.message) : error
   }
   const only = (parsed.only ?? []).flatMap(value => value.split(',')).map(value => value.trim()).filter(Boolean)
   const unknown = only.filter(kind => !KINDS.includes(kind as Kind))
@@ -54,10 +56,16 @@ function parseOptions() {
   const timeout = parsed.timeout === undefined ? 120 : Number(parsed.timeout)
   if (!(timeout > 0))
     throw new UsageError(`--timeout takes seconds, not ${parsed.timeout}`)
+  const outDir = resolve(parsed.out ?? resolve(ROOT, 'exports'))
+  if (existsSync(outDir) && !statSync(outDir).isDirectory())
+    throw new UsageError(`--out takes a folder: ${parsed.out} is a file`)
+  const entry = resolve(parsed.entry ?? resolve(ROOT, 'slides.md'))
+  if (!existsSync(entry) || !statSync(entry).isFile())
+    throw new UsageError(`--entry takes the deck's Markdown file: there is no file at ${entry}`)
   return {
     help: parsed.help,
-    outDir: resolve(parsed.out ?? resolve(ROOT, 'exports')),
-    entry: resolve(parsed.entry ?? resolve(ROOT, 'slides.md')),
+    outDir,
+    entry,
     only: (only.length ? KINDS.filter(kind => only.includes(kind)) : [...KINDS]) as Kind[],
     paper: parsed.letter ? 'letter' as const : 'a4' as const,
     port,
@@ -84,7 +92,7 @@ async function main(): Promise<number> {
   try {
     const options = parseOptions()
     if (options.help) {
-      const doc = (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8').match(/\/\*\*([\s\S]*?)\*\//)![1]!
+      const doc = readFileSync(new URL(import.meta.url), 'utf8').match(/\/\*\*([\s\S]*?)\*\//)![1]!
       console.log(doc.replace(/^ \* ?/gm, '').trim())
       return 0
     }
@@ -107,12 +115,24 @@ async function main(): Promise<number> {
       console.error(error.message)
       return 2
     }
+    // Bad arguments, or a deck whose files are refused: one line, nothing was started.
+    if (error instanceof UsageError) {
+      console.error(`export: ${error.message}`)
+      return error.exitCode
+    }
+    if (error instanceof DeckInputError) {
+      console.error(`export failed: ${error.message}`)
+      return error.exitCode
+    }
     if (error instanceof ExportError) {
       console.error(`export failed: ${error.message}`)
       console.error('The PDFs already in the output folder were left as they were.')
       return error.exitCode
     }
-    console.error('export failed:', error)
+    // Not foreseen: the message, and the stack only when asked for (EXPORT_DEBUG=1).
+    console.error(`export failed: ${(error as Error).message ?? String(error)}`)
+    if (process.env.EXPORT_DEBUG)
+      console.error((error as Error).stack)
     return 1
   }
 }

@@ -6,31 +6,76 @@
  *   npm run record -- async_loop      only the named demos
  *   npm run record -- --check         re-run every committed recording whose runtime is here,
  *                                     and fail naming the demo and the difference
- *   npm run record -- --out DIR       write somewhere else than recordings/ (benchmarks)
+ *
+ * Options:
+ *   --check               compare the committed recordings with fresh runs; write nothing
+ *   --matrix              every runtime version found, not only the default one
+ *   --versions <list>     only these runtime versions (comma-separated; `3.8` matches 3.8.18,
+ *                         `10` Node 10.24.1): re-record some of the matrix, keep the rest
+ *   --demos <dir>         the demos folder (default demos/)
+ *   --recordings <dir>    the recordings folder to write (default recordings/; --out is the same)
+ *   --concurrency <n>     runs at a time (default 16)
+ *   --help                this text
+ *
+ * A demo is a regular file directly in the demos folder whose extension names its runtime
+ * (.py, .mjs, .js, .rs); a symbolic link, a folder or a file with another extension there
+ * stops the command, naming it (dotfiles, editors' backups `*~` and README files are ignored).
+ *
+ * Exit codes: 0 done (a demo that does not compile is recorded, and reported with ⚠); 1 a
+ * run failed or --check found a difference; 2 bad input: an unknown option, a demo that
+ * does not exist, a refused entry in demos/, an invalid recordings/manifest.json.
  */
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { join, relative, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { compileFailure } from '../engine/adapter'
 import { diffRecordings } from '../engine/compare'
-import { listDemos, REPO_ROOT, type Demo } from '../engine/demos'
+import { DEMOS_DIR, DemoListError, listDemos, type Demo } from '../engine/demos'
 import { defaultRuntimeFor, recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
-import { readAllRecordings, readManifest, RECORDINGS_DIR, recordingPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
-import type { Recording, RuntimeInfo, StepKind } from '../engine/schema'
+import { machinePaths, manifestFileOf, readAllRecordings, readManifest, readManifestRecording, RECORDINGS_DIR, recordingPath, shownPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
+import { RecordingError, type Recording, type RuntimeInfo, type StepKind } from '../engine/schema'
+import { optionList, parseCommandLine, UsageError, type OptionSpec } from './lib/cli'
 
-const { values: flags, positionals } = parseArgs({
-  options: {
-    check: { type: 'boolean', default: false },
-    matrix: { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: '16' },
-    out: { type: 'string' },
-  },
-  allowPositionals: true,
-})
+const OPTIONS = {
+  'check': { type: 'boolean', default: false },
+  'matrix': { type: 'boolean', default: false },
+  'versions': { type: 'string', multiple: true, value: '<list>' },
+  'demos': { type: 'string', value: '<dir>' },
+  'recordings': { type: 'string', value: '<dir>' },
+  'out': { type: 'string', value: '<dir>' },
+  'concurrency': { type: 'string', default: '16', value: '<n>' },
+  'help': { type: 'boolean', short: 'h', default: false },
+} satisfies Record<string, OptionSpec>
 
-// Demos mostly sleep: running them all at once is what keeps recording fast.
-const concurrency = Math.max(1, Number(flags.concurrency) || 16)
-const outDir = flags.out ? resolve(flags.out) : RECORDINGS_DIR
+function parseOptions() {
+  const { values, positionals } = parseCommandLine(process.argv.slice(2), OPTIONS, true)
+  // Demos mostly sleep: running them all at once is what keeps recording fast.
+  const concurrency = Number(values.concurrency)
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new UsageError(`--concurrency takes a whole number of runs at a time (1 or more), not ${JSON.stringify(values.concurrency)}`)
+  if (values.out !== undefined && values.recordings !== undefined && resolve(values.out) !== resolve(values.recordings))
+    throw new UsageError('--out and --recordings are the same option: give one')
+  const named = positionals.filter(name => name.startsWith('-'))
+  if (named.length)
+    throw new UsageError(`unknown option ${named[0]} (options: ${optionList(OPTIONS)})`)
+  const versions = (values.versions ?? []).flatMap(list => list.split(',')).map(version => version.trim()).filter(Boolean)
+  if (values.versions && !versions.length)
+    throw new UsageError('--versions takes runtime versions, comma-separated: --versions 3.8,3.9')
+  const recordings = values.recordings ?? values.out
+  return {
+    help: values.help,
+    check: values.check,
+    // --versions picks among every version found, as --matrix does.
+    matrix: values.matrix || versions.length > 0,
+    versions,
+    demosDir: values.demos === undefined ? DEMOS_DIR : resolve(values.demos),
+    recordingsDir: recordings === undefined ? RECORDINGS_DIR : resolve(recordings),
+    concurrency,
+    names: positionals,
+  }
+}
+
+type Options = ReturnType<typeof parseOptions>
 
 /** At most `limit` holders at once, served in order; `acquire` gives the function that lets go. */
 function semaphore(limit: number): () => Promise<() => void> {
@@ -89,8 +134,10 @@ async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<
   return Promise.all(items.map(item => run(() => task(item))))
 }
 
-const rel = (path: string) => relative(REPO_ROOT, path)
-const label = (runtime: RuntimeInfo) => `${runtime.name} ${runtime.version}`
+const rel = shownPath
+const label = (runtime: Pick<RuntimeInfo, 'name' | 'version'>) => `${runtime.name} ${runtime.version}`
+/** `--versions 3.8`: 3.8 and 3.8.x; `--versions 10`: 10.x.y. */
+const versionMatches = (version: string, wanted: string[]) => !wanted.length || wanted.some(w => version === w || version.startsWith(`${w}.`))
 
 function summary(recording: Recording): string {
   const { run, traceback, steps } = recording
@@ -99,42 +146,43 @@ function summary(recording: Recording): string {
   return `${ending}; ${steps.length} steps; ${Math.round(run.wallTimeMs)} ms${flagsText ? `; ${flagsText}` : ''}`
 }
 
-function selectedDemos(): Demo[] {
-  const demos = listDemos()
-  const unknown = positionals.filter(name => !demos.some(demo => demo.name === name))
-  if (unknown.length) {
-    console.error(`record: no demo named ${unknown.join(', ')} in demos/ (have: ${demos.map(d => d.name).join(', ')})`)
-    process.exit(2)
-  }
-  return positionals.length ? demos.filter(demo => positionals.includes(demo.name)) : demos
+/** The demos to work on: all of them, or the ones named (each must exist). Listing refuses links and stray files. */
+function selectedDemos(options: Options): Demo[] {
+  const demos = listDemos(options.demosDir)
+  const unknown = options.names.filter(name => !demos.some(demo => demo.name === name))
+  if (unknown.length)
+    throw new UsageError(`no demo named ${unknown.join(', ')} in demos/ (have: ${demos.map(d => d.name).join(', ') || 'none'})`)
+  return options.names.length ? demos.filter(demo => options.names.includes(demo.name)) : demos
 }
 
 /** Each demo's wall time in its default recording, when there is one: only a hint for the order. */
-function lastWallTimes(): Map<string, number> {
+function lastWallTimes(manifest: ManifestEntry[], dir: string): Map<string, number> {
   const times = new Map<string, number>()
-  for (const entry of readManifest(outDir).filter(e => e.default)) {
+  for (const entry of manifest.filter(e => e.default)) {
     try {
-      const recording = JSON.parse(readFileSync(join(REPO_ROOT, entry.file), 'utf8')) as { run?: { wallTimeMs?: unknown } }
-      if (typeof recording.run?.wallTimeMs === 'number')
-        times.set(entry.demo, recording.run.wallTimeMs)
+      times.set(entry.demo, readManifestRecording(entry, dir).run.wallTimeMs)
     }
-    catch {}
+    catch {} // a recording that cannot be read is only a missing hint here; writing the manifest reads them all again
   }
   return times
 }
 
-async function record(): Promise<number> {
-  const demos = selectedDemos()
+async function record(options: Options): Promise<number> {
+  const demos = selectedDemos(options)
+  const dir = options.recordingsDir
+  const manifest = readManifest(dir) // an invalid one stops here, before anything runs
   let problems = 0
   let runs = 0
-  const limit = limiter(concurrency)
-  const runtimesOf = (demo: Demo): Promise<RuntimeInfo[]> => flags.matrix
+  const notCompiled: string[] = []
+  const limit = limiter(options.concurrency)
+  const runtimesOf = (demo: Demo): Promise<RuntimeInfo[]> => options.matrix
     ? runtimesFor(demo.language)
     // Without --matrix only the default runtime is needed: the others are not even probed.
     : defaultRuntimeFor(demo.language).then(runtime => (runtime ? [runtime] : []))
-  console.error(`record: ${demos.length} demos${flags.matrix ? ' under every runtime version found' : ''}, ${concurrency} runs at a time`)
+  const which = options.versions.length ? ` under runtime versions ${options.versions.join(', ')}` : options.matrix ? ' under every runtime version found' : ''
+  console.error(`record: ${demos.length} demos${which}, ${options.concurrency} runs at a time`)
   // The longest runs (as last recorded) start first, so that none is left running alone at the end.
-  const lastTime = lastWallTimes()
+  const lastTime = lastWallTimes(manifest, dir)
   const expected = (demo: Demo) => lastTime.get(demo.name) ?? Number.MAX_SAFE_INTEGER // never recorded: first
   const ordered = [...demos].sort((a, b) => expected(b) - expected(a))
   const runtimesFound = new Map(ordered.map(demo => [demo.name, runtimesOf(demo)]))
@@ -152,16 +200,28 @@ async function record(): Promise<number> {
     const jobs = runtimes.filter((runtime) => {
       const fresh = !versions.has(label(runtime))
       versions.add(label(runtime))
-      return fresh
+      return fresh && versionMatches(runtime.version, options.versions)
     })
     runs += jobs.length
     return Promise.all(jobs.map(runtime => limit(async () => {
       try {
         const recording = await recordWithRoom(demo, runtime)
-        const path = recordingPath(demo.name, runtime, outDir)
+        const path = recordingPath(demo.name, runtime, dir)
+        // Nothing of this machine goes into a recording (the engine rewrites paths; this is the last check).
+        const leaks = machinePaths(recording)
+        if (leaks.length)
+          throw new Error(`the recording would keep ${leaks.length > 1 ? `${leaks.length} paths` : 'a path'} of this machine, so it was not written: ${leaks.slice(0, 3).join('; ')}`)
         writeJsonAtomic(path, recording)
-        console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
-        return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: rel(path), default: runtime === runtimes[0] } satisfies ManifestEntry
+        const failure = compileFailure(recording)
+        if (failure) {
+          notCompiled.push(demo.name)
+          console.error(`⚠ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${failure} — recorded`)
+        }
+        else {
+          console.error(`✓ ${demo.name} · ${label(runtime)} → ${rel(path)}: ${summary(recording)}`)
+        }
+        // The default recording is the default runtime's, even when --versions left it out.
+        return { demo: demo.name, runtime: runtime.name, version: runtime.version, file: manifestFileOf(path, dir), default: runtime === runtimes[0] } satisfies ManifestEntry
       }
       catch (error) {
         problems++
@@ -170,19 +230,20 @@ async function record(): Promise<number> {
       }
     })))
   }))
-  writeManifest(written.flat().filter(entry => entry !== undefined))
-  console.error(`record: ${runs} runs, ${problems ? `${problems} failed` : 'all recorded'}`)
+  writeManifest(written.flat().filter(entry => entry !== undefined), manifest, options)
+  const compiled = notCompiled.length ? ` (${notCompiled.length} did not compile)` : ''
+  console.error(`record: ${runs} runs, ${problems ? `${problems} failed` : 'all recorded'}${compiled}`)
   return problems
 }
 
 /** The manifest lists every recording on disk; this run's default wins, else the old one stays. */
-function writeManifest(fresh: ManifestEntry[]): void {
-  const old = readManifest(outDir)
-  const demos = new Set(listDemos().map(demo => demo.name))
-  const entries: ManifestEntry[] = readAllRecordings(outDir)
+function writeManifest(fresh: ManifestEntry[], old: ManifestEntry[], options: Options): void {
+  const dir = options.recordingsDir
+  const demos = new Set(listDemos(options.demosDir).map(demo => demo.name))
+  const entries: ManifestEntry[] = readAllRecordings(dir)
     .filter(({ recording }) => demos.has(recording.demo.name))
     .map(({ path, recording }) => {
-      const file = rel(path)
+      const file = manifestFileOf(path, dir)
       const freshDefault = fresh.find(entry => entry.demo === recording.demo.name && entry.default)
       const isDefault = freshDefault
         ? freshDefault.file === file
@@ -195,25 +256,30 @@ function writeManifest(fresh: ManifestEntry[]): void {
     if (own.length && !own.some(entry => entry.default))
       own.at(-1)!.default = true
   }
-  writeJsonAtomic(join(outDir, 'manifest.json'), entries)
+  writeJsonAtomic(resolve(dir, 'manifest.json'), entries)
 }
 
-async function check(): Promise<number> {
-  const demos = selectedDemos()
-  const committed = readAllRecordings().filter(({ recording }) => demos.some(demo => demo.name === recording.demo.name))
+async function check(options: Options): Promise<number> {
+  const demos = selectedDemos(options)
+  readManifest(options.recordingsDir) // validated: an invalid manifest fails the check
+  const committed = readAllRecordings(options.recordingsDir)
+    .filter(({ recording }) => demos.some(demo => demo.name === recording.demo.name) && versionMatches(recording.runtime.version, options.versions))
   let failures = 0
   for (const demo of demos) {
-    if (!committed.some(({ recording }) => recording.demo.name === demo.name)) {
+    if (!committed.some(({ recording }) => recording.demo.name === demo.name) && !options.versions.length) {
       console.error(`✗ ${demo.name}: no recording in recordings/ — run \`npm run record -- ${demo.name}\``)
       failures++
     }
   }
-  const results = await pool(committed, concurrency, async ({ path, recording }) => {
+  const results = await pool(committed, options.concurrency, async ({ path, recording }) => {
     const demo = demos.find(d => d.name === recording.demo.name)
     if (!demo)
       return `✗ ${rel(path)}: its demo ${recording.demo.file} no longer exists`
     if (demo.source !== recording.demo.source)
       return `✗ ${rel(path)}: ${demo.file} changed since it was recorded — run \`npm run record -- ${demo.name}\``
+    const leaks = machinePaths(recording)
+    if (leaks.length)
+      return `✗ ${rel(path)} keeps a path of the machine it was recorded on — run \`npm run record -- ${demo.name}\`: ${leaks[0]}`
     const runtime = (await runtimesFor(demo.language)).find(r => r.name === recording.runtime.name && r.version === recording.runtime.version)
     if (!runtime)
       return `- ${rel(path)}: skipped, ${label(recording.runtime)} is not on this machine`
@@ -232,5 +298,33 @@ async function check(): Promise<number> {
   return failures
 }
 
-const problems = flags.check ? await check() : await record()
-process.exitCode = problems ? 1 : 0
+/** Bad input, one line: a refused demos folder entry, an invalid manifest, an unknown option or demo. */
+function isInputError(error: unknown): error is Error {
+  return error instanceof UsageError || error instanceof DemoListError || error instanceof RecordingError
+}
+
+async function main(): Promise<number> {
+  let options: Options
+  try {
+    options = parseOptions()
+    if (options.help) {
+      const doc = readFileSync(new URL(import.meta.url), 'utf8').match(/\/\*\*([\s\S]*?)\*\//)![1]!
+      console.log(doc.replace(/^ \* ?/gm, '').trim())
+      return 0
+    }
+    return (options.check ? await check(options) : await record(options)) ? 1 : 0
+  }
+  catch (error) {
+    if (isInputError(error)) {
+      console.error(`record: ${error.message}`)
+      return 2
+    }
+    // Not foreseen: its message, and the stack only when asked for (RECORD_DEBUG=1).
+    console.error(`record failed: ${(error as Error).message ?? String(error)}`)
+    if (process.env.RECORD_DEBUG)
+      console.error((error as Error).stack)
+    return 1
+  }
+}
+
+process.exitCode = await main()

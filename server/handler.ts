@@ -6,10 +6,15 @@
  * started before the last one passes:
  *   403 Host / Origin / password → 405 method → 415 content type → 413 body size →
  *   400 JSON and name → 404 demo not in demos/ → 503 runtime missing → 429 queue full
+ *
+ * Demos are listed as everyone lists them (engine/demos.ts), but an entry of demos/ that is
+ * not a demo (a symbolic link, a folder, a file no runtime handles) is skipped with a warning
+ * instead of failing the listing: the other demos keep being served, and a request for it is
+ * a 404 that says why. A link is never run nor read.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Demo } from '../engine/demos'
-import { DEMOS_DIR, listDemos } from '../engine/demos'
+import { DEMOS_DIR, listDemos, type DemoProblem } from '../engine/demos'
 import type { RecordOptions } from '../engine/adapter'
 import type { Recording, RuntimeInfo } from '../engine/schema'
 import type { Refusal } from './access'
@@ -36,6 +41,22 @@ export interface LiveHandlerOptions extends Omit<RunManagerOptions, 'record'> {
   base?: string
   /** The trace engine; loaded from engine/index.ts on first use by default. */
   loadEngine?: () => Promise<Engine>
+  /**
+   * Where a warning about an entry of demos/ that is not a demo goes (a symbolic link, a
+   * stray file: skipped, the other demos are served); each one once. Default: console.warn.
+   */
+  warn?: (message: string) => void
+}
+
+/** Report each entry of demos/ that is skipped once, not at every request. */
+export function skippedDemoReporter(warn: (message: string) => void = message => console.warn(`[live-run] ${message} (skipped)`)): (problem: DemoProblem) => void {
+  const said = new Set<string>()
+  return (problem) => {
+    if (said.has(problem.message))
+      return
+    said.add(problem.message)
+    warn(problem.message)
+  }
 }
 
 export type NextFunction = (error?: unknown) => void
@@ -104,6 +125,7 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const base = (options.base ?? '/').replace(/\/?$/, '/')
   const loadEngine = options.loadEngine ?? defaultLoadEngine
+  const onProblem = skippedDemoReporter(options.warn)
   let enginePromise: Promise<Engine> | null = null
   const engine = (): Promise<Engine> => {
     enginePromise ??= loadEngine().catch((error) => {
@@ -139,7 +161,7 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
   async function status(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return refuse(res, { status: 405, code: 'bad-method', message: `${STATUS_PATH} answers GET only`, headers: { Allow: 'GET, HEAD' } })
-    const demos: DemoStatus[] = await Promise.all(listDemos(demosDir).map(async (demo) => {
+    const demos: DemoStatus[] = await Promise.all(listDemos(demosDir, { onProblem }).map(async (demo) => {
       const found = await runtimeOf(demo)
       return {
         name: demo.name,
@@ -176,7 +198,7 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
     const parsed = parseRunBody(raw)
     if (isRefusal(parsed))
       return refuse(res, parsed)
-    const resolved = resolveDemo(parsed.name, demosDir)
+    const resolved = resolveDemo(parsed.name, demosDir, onProblem)
     if (isRefusal(resolved))
       return refuse(res, resolved)
     const found = await runtimeOf(resolved.demo)

@@ -20,9 +20,14 @@ export type DemoHighlights = Record<string, HighlightedToken[][]>
 
 const GRAMMAR: Record<Language, BundledLanguage> = { python: 'python', javascript: 'javascript', rust: 'rust' }
 
-export async function highlightDemos(): Promise<DemoHighlights> {
+/**
+ * Demos are listed as everyone lists them (engine/demos.ts); an entry that is not a demo (a
+ * symbolic link, a stray file) is left out with a warning, so the deck still builds and
+ * shows the others.
+ */
+export async function highlightDemos(warn: (message: string) => void = message => console.warn(`[demo-highlights] ${message} (skipped)`)): Promise<DemoHighlights> {
   const result: DemoHighlights = {}
-  for (const demo of listDemos()) {
+  for (const demo of listDemos(DEMOS_DIR, { onProblem: problem => warn(problem.message) })) {
     const { tokens } = await codeToTokens(demo.source.replace(/\n$/, ''), {
       lang: GRAMMAR[demo.language],
       themes: SHIKI_THEMES,
@@ -37,5 +42,5 @@ export async function highlightDemos(): Promise<DemoHighlights> {
 }
 
 export function demoHighlights(): Plugin {
-  return virtualJsonModule('demo-highlights', DEMOS_DIR, highlightDemos)
+  return virtualJsonModule('demo-highlights', DEMOS_DIR, () => highlightDemos())
 }

@@ -1,15 +1,14 @@
 /**
  * `virtual:recordings`: the committed recordings as the deck gets them. Each file is
- * validated against the schema here, on load (a broken one fails the build or the dev
- * server naming its file and field). Default recordings come whole; the other versions of
+ * validated against the schema here, on load, as is the manifest, by the engine's one reader
+ * (a broken one fails the build or the dev server naming its file and field; no entry can
+ * lead outside recordings/). Default recordings come whole; the other versions of
  * the matrix come with their traceback and exit only (their steps and output stay on
  * disk), which keeps the static build small.
  */
-import { join } from 'node:path'
 import type { Plugin } from 'vite'
 import { virtualJsonModule } from './virtual-module'
-import { REPO_ROOT } from '../engine/demos'
-import { readManifest, readRecording, RECORDINGS_DIR, type ManifestEntry } from '../engine/recordings'
+import { readManifest, readManifestRecording, RECORDINGS_DIR, type ManifestEntry } from '../engine/recordings'
 import type { Recording } from '../engine/schema'
 
 export interface DeckRecordings {
@@ -23,7 +22,7 @@ export function loadDeckRecordings(): DeckRecordings {
   const manifest = readManifest()
   const recordings: Record<string, Recording> = {}
   for (const entry of manifest) {
-    const recording = readRecording(join(REPO_ROOT, entry.file))
+    const recording = readManifestRecording(entry)
     recordings[entry.file] = entry.default
       ? recording
       : {

@@ -2,7 +2,7 @@
  * What a run request may contain: a JSON object with one field, `demo`, naming a demo
  * listed from disk. Never a path, never code. Plain functions, unit-tested without HTTP.
  */
-import { DEMO_NAME, findDemo, type Demo } from '../engine/demos'
+import { DEMO_NAME, scanDemos, type Demo, type DemoProblem } from '../engine/demos'
 import type { Refusal } from './access'
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024
@@ -53,11 +53,21 @@ export function parseRunBody(raw: string): { name: string } | Refusal {
   return { name }
 }
 
-/** The demo of that name in the demos directory, or a 404 naming the ones there are. */
-export function resolveDemo(name: string, demosDir: string): { demo: Demo } | Refusal {
-  const demo = findDemo(name, demosDir)
+/**
+ * The demo with this name in the demos directory, or a 404: naming the entry and why it is
+ * not a demo when it is refused (a symbolic link …, reported to `onProblem` too), else
+ * saying there is none. Entries that are not demos never block the others.
+ */
+export function resolveDemo(name: string, demosDir: string, onProblem?: (problem: DemoProblem) => void): { demo: Demo } | Refusal {
+  const { demos, problems } = scanDemos(demosDir)
+  for (const problem of problems)
+    onProblem?.(problem)
+  const demo = DEMO_NAME.test(name) ? demos.find(d => d.name === name) : undefined
   if (demo)
     return { demo }
+  const refused = problems.find(problem => problem.name === name)
+  if (refused)
+    return { status: 404, code: 'unknown-demo', message: `there is no demo named ${JSON.stringify(name)}: ${refused.message}` }
   return { status: 404, code: 'unknown-demo', message: `there is no demo named ${JSON.stringify(name)} in demos/` }
 }
 

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
-import { relativizeDemoPath } from '../adapter'
+import { portablePaths } from '../adapter'
 import type { Demo } from '../demos'
 import { REPO_ROOT } from '../demos'
 import { RecordingSchema, SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type Traceback } from '../schema'
@@ -124,13 +124,13 @@ export function toTraceback(printed: PrintedTraceback, demo: Demo): Traceback {
   const frames = toFrames(printed.frames, (file, line) => {
     const isDemo = file === `file://${demo.absPath}` || file === demo.absPath
     return {
-      file: relativizeDemoPath(file, demo),
+      file: portablePaths(file, demo),
       source: isDemo && line !== null && line >= 1 && line <= lines.length ? lines[line - 1]!.trim() : null,
     }
   })
   return {
-    text: relativizeDemoPath(printed.text, demo),
-    exception: { type: printed.exception.type, message: relativizeDemoPath(printed.exception.message, demo) },
+    text: portablePaths(printed.text, demo),
+    exception: { type: printed.exception.type, message: portablePaths(printed.exception.message, demo) },
     frames,
   }
 }
@@ -250,7 +250,7 @@ export const nodeAdapter: RuntimeAdapter = {
         notes.push(conflict)
     }
     if (steps.length === 0 && !stopped && result.pauses === 0 && traceback && /SyntaxError/.test(traceback.exception.type))
-      notes.push('The program never ran: Node could not compile it (SyntaxError).')
+      notes.push(`${demo.file} did not compile (${traceback.exception.type}): nothing ran.`)
     if (held.step)
       onEvent?.({ type: 'step', step: steps[held.step.index] ?? held.step })
 
@@ -280,18 +280,18 @@ export const nodeAdapter: RuntimeAdapter = {
 }
 
 function relativizeChunk(chunk: OutputChunk, demo: Demo): OutputChunk {
-  return { ...chunk, text: relativizeDemoPath(chunk.text, demo) }
+  return { ...chunk, text: portablePaths(chunk.text, demo) }
 }
 
 function relativizeFrame(frame: Frame, demo: Demo): Frame {
-  return { ...frame, file: relativizeDemoPath(frame.file, demo) }
+  return { ...frame, file: portablePaths(frame.file, demo) }
 }
 
 /** Every file field repo-relative for the demo (idempotent). */
 function relativizeStep(step: Step, demo: Demo): Step {
   return {
     ...step,
-    file: relativizeDemoPath(step.file, demo),
+    file: portablePaths(step.file, demo),
     physicalStack: step.physicalStack.map(frame => relativizeFrame(frame, demo)),
     asyncChains: step.asyncChains?.map(chain => ({ ...chain, frames: chain.frames.map(frame => relativizeFrame(frame, demo)) })) ?? null,
   }

@@ -38,7 +38,7 @@
 import type { Demo } from '../demos'
 import type { OutputChunk, Step } from '../schema'
 import { mergeChunks, spawnLimited, type LimitedSpawnResult } from '../spawn'
-import { relativizeDemoPath } from '../adapter'
+import { portablePaths } from '../adapter'
 import { CdpSession } from './cdp'
 import { inspectorLineBudget, InspectorLineFilter } from './stderr-filter'
 import { planBreakpoints, statementLines } from './source'
@@ -237,7 +237,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
   const builder = new StepBuilder(
     {
       script: id => scripts.get(id),
-      relativize: url => relativizeDemoPath(url, demo),
+      relativize: url => portablePaths(url, demo),
     },
     (draft) => {
       const step: Step = { index: steps.length, ...draft }

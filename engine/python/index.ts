@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { relativizeDemoPath, type PlainCommand, type RecordOptions, type RuntimeAdapter } from '../adapter'
+import { pathRewrites, portablePaths, type PlainCommand, type RecordOptions, type RuntimeAdapter } from '../adapter'
 import { REPO_ROOT, type Demo } from '../demos'
 import {
   RecordingSchema, SCHEMA_VERSION,
@@ -291,17 +291,20 @@ class Sources {
   }
 }
 
-/** Relativizes output as it streams, holding back a tail that could be the start of the demo's path. */
+/** Makes output portable as it streams, holding back a tail that could be the start of a path to rewrite. */
 class OutputRelativizer {
   private pending: Record<OutputChunk['stream'], { text: string, atMs: number } | null> = { stdout: null, stderr: null }
   readonly chunks: OutputChunk[] = []
-  constructor(private demo: Demo, private emit: (chunk: OutputChunk) => void) {}
+  private readonly needles: string[]
+  constructor(private demo: Demo, private emit: (chunk: OutputChunk) => void) {
+    this.needles = pathRewrites(demo).map(([from]) => from)
+  }
 
   push(chunk: OutputChunk): void {
     const held = this.pending[chunk.stream]
     const text = (held?.text ?? '') + chunk.text
     let keep = 0
-    for (const needle of [this.demo.absPath, `file://${this.demo.absPath}`]) {
+    for (const needle of this.needles) {
       for (let k = Math.min(needle.length - 1, text.length); k > keep; k--) {
         if (text.endsWith(needle.slice(0, k))) {
           keep = k
@@ -325,7 +328,7 @@ class OutputRelativizer {
   private out(stream: OutputChunk['stream'], raw: string, atMs: number): void {
     if (!raw)
       return
-    const chunk: OutputChunk = { stream, atMs, text: relativizeDemoPath(raw, this.demo) }
+    const chunk: OutputChunk = { stream, atMs, text: portablePaths(raw, this.demo) }
     this.emit(chunk)
     const last = this.chunks.at(-1)
     // Like spawnLimited: consecutive pieces of one stream within 1 ms are one chunk.
@@ -360,7 +363,7 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
   options.onEvent?.({ type: 'start', demo: demo.name, runtime, command: plain.display })
 
   const sources = new Sources(demo)
-  const rel = (text: string) => relativizeDemoPath(text, demo)
+  const rel = (text: string) => portablePaths(text, demo)
   const toFrame = ([file, line, column, name]: TracerFrame): Frame => ({
     function: name,
     file: rel(file),
@@ -489,7 +492,7 @@ function buildTraceback(
     start = 0 // e.g. 3.9+: `SyntaxError: Non-UTF-8 code …` is all it prints
   const raw = start >= 0 ? stderr.slice(start) : (exc.printed ?? '')
   const frames = exc.frames.map(([file, line, column, name, source]) => ({ ...toFrame([file, line, column, name]), source }))
-  const text = relativizeDemoPath(raw, demo)
+  const text = portablePaths(raw, demo)
   // null: the message comes from the demo's own __str__, which the tracer does not call; the printed line has it.
   const printedLine = parsePrintedTraceback(text).exceptionLine ?? ''
   const message = exc.msg ?? (printedLine.startsWith(`${exc.type}: `) ? printedLine.slice(exc.type.length + 2) : '')
@@ -506,7 +509,7 @@ function buildTraceback(
 
 /** The printed traceback and the interpreter's traceback objects must tell the same story. */
 function crossCheck(traceback: Traceback, raw: string, demo: Demo): void {
-  const printed = parsePrintedTraceback(relativizeDemoPath(raw, demo))
+  const printed = parsePrintedTraceback(portablePaths(raw, demo))
   const said = printed.frames.map(f => `${f.function} (${f.file}:${f.line})`)
   const known = traceback.frames.map(f => `${f.function} (${f.file}:${f.line})`)
   const problems: string[] = []

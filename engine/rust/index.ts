@@ -15,7 +15,7 @@ import { homedir, tmpdir } from 'node:os'
 import { delimiter, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
-import { relativizeDemoPath } from '../adapter'
+import { portablePaths } from '../adapter'
 import { REPO_ROOT, type Demo } from '../demos'
 import { SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback } from '../schema'
 import { isExecutable, readJsonLines, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
@@ -208,7 +208,7 @@ export function parsePanic(stderr: string, demo: Demo): Traceback | null {
   // The hint std prints after the frames belongs to the backtrace.
   if (end < lines.length && lines[end]!.startsWith('note: '))
     end++
-  const text = relativizeDemoPath(lines.slice(0, end).join('\n'), demo)
+  const text = portablePaths(lines.slice(0, end).join('\n'), demo)
   return {
     text,
     exception: { type: 'panic', message: messageLines.join('\n') },
@@ -363,7 +363,7 @@ export const rustAdapter: RustAdapter = {
   async prepare(demo: Demo, runtime: RuntimeInfo, signal?: AbortSignal): Promise<void> {
     const compiled = await compileDemo(demo, runtime, signal)
     if (!compiled.ok) {
-      const output = relativizeDemoPath(compiled.result.output.map(c => c.text).join(''), demo)
+      const output = portablePaths(compiled.result.output.map(c => c.text).join(''), demo)
       throw new Error(`rustc could not compile ${demo.file}:\n${compiled.result.spawnError ?? output}`)
     }
   },
@@ -372,7 +372,7 @@ export const rustAdapter: RustAdapter = {
     const { demo, runtime } = options
     const command = displayCommand(demo)
     options.onEvent?.({ type: 'start', demo: demo.name, runtime, command })
-    const relativize = (chunk: OutputChunk): OutputChunk => ({ ...chunk, text: relativizeDemoPath(chunk.text, demo) })
+    const relativize = (chunk: OutputChunk): OutputChunk => ({ ...chunk, text: portablePaths(chunk.text, demo) })
     const emitOutput = (chunk: OutputChunk) => options.onEvent?.({ type: 'output', chunk: relativize(chunk) })
     const recording = (run: LimitedSpawnResult, exit: { code: number | null, signal: string | null }, rest: Pick<Recording, 'traceback' | 'steps' | 'stepsNote'>): Recording => ({
       schemaVersion: SCHEMA_VERSION,

@@ -3,11 +3,13 @@
  * speaker notes) as Slidev itself parses them, the page size, and the demos with their
  * committed recordings (the cover's runtime versions and the handout's appendix).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { basename, dirname, extname, join } from 'node:path'
+import { existsSync, lstatSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { load, parseAspectRatio } from '@slidev/parser/fs'
-import { parseRecording, type Recording } from '../../engine/schema'
-import { ExportError } from './errors'
+import { listDemos } from '../../engine/demos'
+import { manifestRecordingPath, readManifest, readManifestRecording } from '../../engine/recordings'
+import type { Recording } from '../../engine/schema'
+import { DeckInputError, ExportError } from './errors'
 
 export interface DeckSlide {
   /** 1-based, as in the deck's URL and on the print page. */
@@ -62,77 +64,62 @@ export function plainText(markdown: string): string {
     .trim()
 }
 
-const DEMO_EXTENSIONS = new Set(['.py', '.mjs', '.js', '.rs'])
-
-interface ManifestEntry {
-  demo: string
-  file: string
-  default: boolean
-}
-
-/** Each demo's default recording from `recordings/manifest.json`; none yet is fine. */
+/**
+ * Each demo's default recording from `recordings/manifest.json` (the first one listed when
+ * none is marked default); none yet is fine. Read by the engine's one reader: a manifest
+ * that is not valid, or names a file outside recordings/, stops the export.
+ */
 function readRecordings(root: string, warnings: string[]): Map<string, Recording> {
   const found = new Map<string, Recording>()
-  const manifestFile = join(root, 'recordings/manifest.json')
-  if (!existsSync(manifestFile))
-    return found
-  let manifest: ManifestEntry[]
-  try {
-    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as ManifestEntry[]
-  }
-  catch (error) {
-    throw new ExportError(`recordings/manifest.json is not readable JSON: ${(error as Error).message}`)
-  }
-  // Each demo's default recording; the first one listed when none is marked default.
-  const ordered = [...manifest].sort((a, b) => Number(b.default) - Number(a.default))
+  const dir = join(root, 'recordings')
+  const ordered = [...readManifest(dir)].sort((a, b) => Number(b.default) - Number(a.default))
   for (const entry of ordered) {
     if (found.has(entry.demo))
       continue
-    const path = join(root, entry.file)
-    if (!existsSync(path)) {
+    const path = manifestRecordingPath(entry, dir)
+    if (!existsSync(path) && !isLink(path)) {
       warnings.push(`${entry.file} is in recordings/manifest.json but not on disk (run \`npm run record -- ${entry.demo}\`)`)
       continue
     }
-    let data: unknown
-    try {
-      data = JSON.parse(readFileSync(path, 'utf8'))
-    }
-    catch (error) {
-      throw new ExportError(`${entry.file} is not readable JSON: ${(error as Error).message}`)
-    }
-    try {
-      found.set(entry.demo, parseRecording(data, entry.file))
-    }
-    catch (error) {
-      throw new ExportError((error as Error).message)
-    }
+    found.set(entry.demo, readManifestRecording(entry, dir))
   }
   return found
 }
 
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink()
+  }
+  catch {
+    return false
+  }
+}
+
+/**
+ * The demos, listed as everyone lists them (engine/demos.ts): a symbolic link or a stray
+ * file in demos/ stops the export, naming it, before anything is read or rendered.
+ */
 function readDemos(root: string, warnings: string[]): DeckDemo[] {
   const dir = join(root, 'demos')
-  if (!existsSync(dir))
+  if (!existsSync(dir) && !isLink(dir))
     return []
-  const recordings = readRecordings(root, warnings)
-  return readdirSync(dir)
-    .filter(file => DEMO_EXTENSIONS.has(extname(file)))
-    .sort()
-    .map((file) => {
-      const name = basename(file, extname(file))
-      return {
-        name,
-        file: `demos/${file}`,
-        source: readFileSync(join(dir, file), 'utf8'),
-        recording: recordings.get(name) ?? null,
-      }
-    })
+  try {
+    const demos = listDemos(dir)
+    const recordings = readRecordings(root, warnings)
+    return demos.map(demo => ({ name: demo.name, file: demo.file, source: demo.source, recording: recordings.get(demo.name) ?? null }))
+  }
+  catch (error) {
+    throw new DeckInputError((error as Error).message)
+  }
 }
 
 export async function loadDeck(entry: string): Promise<Deck> {
-  if (!existsSync(entry))
+  if (!existsSync(entry) || !statSync(entry).isFile())
     throw new ExportError(`no deck at ${entry}`)
   const root = dirname(entry)
+  // The demos and recordings first: a refused file stops the export before anything else.
+  const warnings: string[] = []
+  const demos = readDemos(root, warnings)
   const data = await load({ roots: [root], userRoot: root }, entry)
   const headmatter = data.headmatter as Record<string, unknown>
   const slides = data.slides.map((slide, i) => {
@@ -143,7 +130,6 @@ export async function loadDeck(entry: string): Promise<Deck> {
     throw new ExportError(`${entry} has no slides`)
   const width = Number(headmatter.canvasWidth ?? 980)
   const aspect = headmatter.aspectRatio === undefined ? 16 / 9 : parseAspectRatio(headmatter.aspectRatio as string | number)
-  const warnings: string[] = []
   return {
     entry,
     root,
@@ -154,7 +140,7 @@ export async function loadDeck(entry: string): Promise<Deck> {
     width,
     height: width / aspect,
     dark: headmatter.colorSchema === 'dark',
-    demos: readDemos(root, warnings),
+    demos,
     warnings,
   }
 }

@@ -9,6 +9,17 @@ export class ExportError extends Error {
   }
 }
 
+/**
+ * The deck's own files are refused before anything is rendered: a symbolic link or a stray
+ * file in demos/, an invalid recordings/manifest.json or recording.
+ */
+export class DeckInputError extends ExportError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DeckInputError'
+  }
+}
+
 /** The user's environment or arguments are wrong (a busy port, an unknown option). */
 export class UsageError extends ExportError {
   override readonly exitCode: number = 2

@@ -209,10 +209,11 @@ async function printHandout(browser: Browser, html: (pages?: SectionPages) => st
 export async function exportDeck(options: ExportOptions): Promise<ExportResult> {
   const { progress } = options
   const want = (kind: Kind) => options.only.includes(kind)
+  // The deck's files first: a refused demo or manifest stops the export before a browser is looked for.
+  const deck = await loadDeck(options.entry)
   const executablePath = findBrowser()
   if (options.port !== undefined)
     await assertPortFree(options.port)
-  const deck = await loadDeck(options.entry)
   const date = exportDate()
   const guard = new Guard()
   const layout = handoutLayout(deck, options.paper)

@@ -2,11 +2,9 @@
  * The step-by-step components in the real deck, in Chromium: stepping with the arrow keys
  * shows exactly the recorded steps, and no component slide is blank or overflowing.
  */
-import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
 import { selectSteps } from '../../composables/frames'
-import { REPO_ROOT } from '../../engine/demos'
-import { readManifest, readRecording } from '../../engine/recordings'
+import { readManifest, readManifestRecording } from '../../engine/recordings'
 import { DEV_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 import { inkRatio, overflowOf, position } from '../support/slides'
@@ -15,7 +13,7 @@ function defaultRecording(demo: string) {
   const entry = readManifest().find(e => e.demo === demo && e.default)
   if (!entry)
     throw new Error(`no recording of ${demo}`)
-  return readRecording(join(REPO_ROOT, entry.file))
+  return readManifestRecording(entry)
 }
 
 for (const demo of ['async_loop', 'async']) {

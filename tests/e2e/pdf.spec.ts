@@ -3,11 +3,13 @@
  * shared by every check (it is slow); two tiny broken decks check the failures.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
-import { parseRecording, type Recording } from '../../engine/schema'
+import { listDemos } from '../../engine/demos'
+import { readManifest, readManifestRecording } from '../../engine/recordings'
+import type { Recording } from '../../engine/schema'
 import { DEV_PORT } from '../../playwright.config'
 import { loadDeck, ROOT, type DeckSlide } from '../support/deck'
 import { pageInk, pdfFonts, readPdf, type PdfContents } from '../support/pdf'
@@ -62,14 +64,10 @@ const squeeze = (text: string) => text.replace(/\s+/g, '')
 
 /** Each demo's default recording, as the deck shows it. */
 function committedRecordings(): Recording[] {
-  const manifest = join(ROOT, 'recordings/manifest.json')
-  if (!existsSync(manifest))
-    return []
-  const entries = JSON.parse(readFileSync(manifest, 'utf8')) as { demo: string, file: string, default: boolean }[]
-  const demos = readdirSync(join(ROOT, 'demos'))
-  return entries
-    .filter(entry => entry.default && demos.some(file => file.startsWith(`${entry.demo}.`)))
-    .map(entry => parseRecording(JSON.parse(readFileSync(join(ROOT, entry.file), 'utf8')), entry.file))
+  const demos = listDemos()
+  return readManifest()
+    .filter(entry => entry.default && demos.some(demo => demo.name === entry.demo))
+    .map(entry => readManifestRecording(entry))
 }
 
 /** Pages (0-based) an outline entry covers: from its page to the next entry's. */
@@ -191,16 +189,16 @@ test('handout.pdf: the contents page gives the page each slide starts on, and it
 
 test('handout.pdf: every demo\'s whole program and verbatim traceback in the appendix', () => {
   const pdf = pdfs.handout
-  const demos = readdirSync(join(ROOT, 'demos')).filter(file => /\.(py|mjs|js|rs)$/.test(file)).sort()
+  const demos = listDemos()
   const appendix = pdf.outlineEntries.filter(entry => entry.depth === 1 && entry.title.startsWith('A.'))
   expect(appendix).toHaveLength(demos.length)
-  for (const [i, file] of demos.entries()) {
+  for (const [i, demo] of demos.entries()) {
     const text = squeeze(sectionText(pdf, `A.${i + 1} `))
-    for (const line of readFileSync(join(ROOT, 'demos', file), 'utf8').split('\n'))
-      expect(text, `demos/${file} in the appendix`).toContain(squeeze(line))
+    for (const line of demo.source.split('\n'))
+      expect(text, `${demo.file} in the appendix`).toContain(squeeze(line))
   }
   for (const recording of committedRecordings()) {
-    const at = demos.findIndex(file => file.startsWith(`${recording.demo.name}.`))
+    const at = demos.findIndex(demo => demo.name === recording.demo.name)
     const text = squeeze(sectionText(pdf, `A.${at + 1} `))
     const traceback = recording.traceback
     if (!traceback)

@@ -4,9 +4,7 @@
  * (slides.md) must change, not this test.
  */
 import { describe, expect, it } from 'vitest'
-import { readManifest, readRecording } from '../../engine/recordings'
-import { join } from 'node:path'
-import { REPO_ROOT } from '../../engine/demos'
+import { readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
 
 function recordingOf(demo: string, version?: string): Recording {
@@ -16,7 +14,7 @@ function recordingOf(demo: string, version?: string): Recording {
     : entries.find(e => e.default)
   if (!entry)
     throw new Error(`no recording of ${demo}${version ? ` ${version}` : ''}: run npm run record${version ? ' -- --matrix' : ''}`)
-  return readRecording(join(REPO_ROOT, entry.file))
+  return readManifestRecording(entry)
 }
 
 /** User frames of the error trace, outermost first, as `async name` / `name`. */

@@ -1,12 +1,10 @@
 /** What `npm run record -- --check` counts as a difference between a committed recording and a fresh run. */
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { diffRecordings } from '../../engine/compare'
-import { REPO_ROOT } from '../../engine/demos'
-import { readManifest, readRecording } from '../../engine/recordings'
+import { readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
 
-const committed = readRecording(join(REPO_ROOT, readManifest().find(e => e.demo === 'async' && e.default)!.file))
+const committed = readManifestRecording(readManifest().find(e => e.demo === 'async' && e.default)!)
 const copy = (): Recording => structuredClone(committed)
 
 describe('record --check', () => {

@@ -7,7 +7,7 @@
 import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { relativizeDemoPath } from '../../engine/adapter'
+import { portablePaths } from '../../engine/adapter'
 import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import { installedRuntimes, nodeAdapter, parseVersion } from '../../engine/node'
 import { canRelay, traceRun } from '../../engine/node/inspector'
@@ -156,7 +156,7 @@ describe('demos/async.mjs', () => {
   it('prints exactly what a plain run prints', () => {
     expect(recording.run.exitCode).toBe(plain.exitCode)
     for (const stream of ['stdout', 'stderr'] as const)
-      expect(streamText(recording.run.output, stream)).toBe(relativizeDemoPath(streamText(plain.output, stream), demo('async')))
+      expect(streamText(recording.run.output, stream)).toBe(portablePaths(streamText(plain.output, stream), demo('async')))
   })
 
   it('shows the sleeps in program time: 100, 300, 600 ms (±20)', async () => {
@@ -202,7 +202,7 @@ describe.each(runtimes.map(r => [`Node ${r.version}`, r] as const))('%s: every J
     expect(recording.run.timedOut).toBe(false)
     expect(recording.run.exitCode).toBe(plain.exitCode)
     for (const stream of ['stdout', 'stderr'] as const)
-      expect(samePid(streamText(recording.run.output, stream)), stream).toBe(samePid(relativizeDemoPath(streamText(plain.output, stream), d)))
+      expect(samePid(streamText(recording.run.output, stream)), stream).toBe(samePid(portablePaths(streamText(plain.output, stream), d)))
     const printed = extractTraceback(streamText(plain.output, 'stderr'), plain.exitCode, plain.signal)
     if (!printed) {
       expect(recording.traceback).toBeNull()
@@ -369,7 +369,7 @@ describe('programs that misbehave', () => {
   it('a CommonJS script that throws synchronously', async () => {
     const d = demo('sync_throw', bad)
     const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
-    expect(streamText(recording.run.output, 'stderr')).toBe(relativizeDemoPath(streamText(plain.output, 'stderr'), d))
+    expect(streamText(recording.run.output, 'stderr')).toBe(portablePaths(streamText(plain.output, 'stderr'), d))
     const tb = recording.traceback!
     expect(tb.exception).toEqual({ type: 'TypeError', message: 'bad thing' })
     expect(tb.frames.filter(f => f.isUser).map(f => f.function)).toEqual(['Object.<anonymous>', 'b', 'a'])
@@ -381,7 +381,7 @@ describe('programs that misbehave', () => {
   it('an Error subclass made in a helper and thrown in an async function: the header stays the program\'s line', async () => {
     const d = demo('error_class', bad)
     const [recording, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
-    expect(streamText(recording.run.output, 'stderr')).toBe(relativizeDemoPath(streamText(plain.output, 'stderr'), d))
+    expect(streamText(recording.run.output, 'stderr')).toBe(portablePaths(streamText(plain.output, 'stderr'), d))
     expect(recording.traceback!.text).toMatch(/^demos\/error_class\.mjs:8\n/)
     expect(recording.traceback!.exception).toEqual({ type: 'HttpError', message: 'HTTP 500' })
     expect(recording.steps.find(s => s.kind === 'raise')!.detail).toBe('HttpError: HTTP 500')

@@ -6,7 +6,7 @@
 import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { relativizeDemoPath } from '../../engine/adapter'
+import { portablePaths } from '../../engine/adapter'
 import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import {
   findTracebackStart, parsePrintedTraceback, pythonAdapter, recordRun, tracedCommand,
@@ -263,7 +263,7 @@ describe.skipIf(noPython)('every Python demo, on every interpreter found: the tr
         expect(recording.traceback, `traceback of ${where}`).not.toBeNull()
         const start = findTracebackStart(plainStderr)
         expect(start).toBeGreaterThanOrEqual(0)
-        expect(recording.traceback!.text, `traceback text of ${where}`).toBe(relativizeDemoPath(plainStderr.slice(start), d))
+        expect(recording.traceback!.text, `traceback text of ${where}`).toBe(portablePaths(plainStderr.slice(start), d))
         expect(recording.steps.length).toBeGreaterThan(0)
         expect(recording.stepsNote).toBeNull()
       }
@@ -289,7 +289,7 @@ describe.skipIf(noPython)('programs that misbehave', () => {
     expect(r.stepsNote).toMatch(/did not compile/)
     expect(r.traceback!.exception.type).toBe('SyntaxError')
     expect(r.traceback!.frames).toEqual([])
-    expect(r.traceback!.text).toBe(relativizeDemoPath(streamText(plain.output, 'stderr'), d))
+    expect(r.traceback!.text).toBe(portablePaths(streamText(plain.output, 'stderr'), d))
     expect(r.traceback!.text).toMatch(/^ {2}File "demos\/broken\.py", line 2\n/)
     expect(streamText(r.run.output, 'stdout')).toBe('')
   })
@@ -329,7 +329,7 @@ describe.skipIf(noPython)('programs that misbehave', () => {
   it('a deep recursion: the RecursionError text is the plain one, the steps stop before the stacks get huge', async () => {
     const d = make('deep', 'def down(n):\n    return down(n + 1)\n\ndown(0)\n')
     const [plain, r] = await Promise.all([plainRun(d, python), pythonAdapter.record({ demo: d, runtime: python })])
-    expect(streamText(r.run.output, 'stderr')).toBe(relativizeDemoPath(streamText(plain.output, 'stderr'), d))
+    expect(streamText(r.run.output, 'stderr')).toBe(portablePaths(streamText(plain.output, 'stderr'), d))
     expect(r.traceback!.exception.type).toBe('RecursionError')
     expect(r.traceback!.text).toMatch(/\[Previous line repeated \d+ more times\]/)
     expect(r.traceback!.frames.length).toBeGreaterThan(100)

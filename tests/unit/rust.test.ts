@@ -4,7 +4,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { relativizeDemoPath } from '../../engine/adapter'
+import { portablePaths } from '../../engine/adapter'
 import { findDemo, listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import { binaryPath, compileDemo, findGdb, parsePanic, rustAdapter } from '../../engine/rust'
 import { parseRecording, type Recording } from '../../engine/schema'
@@ -108,7 +108,7 @@ describe.skipIf(!runtime)('rust adapter', () => {
       const run = await spawnLimited({ command: plain.command, args: plain.args, cwd: REPO_ROOT }).done
       expect(run.exitCode).toBe(recording.run.exitCode)
       for (const stream of ['stdout', 'stderr'] as const) {
-        const expected = withoutThreadId(relativizeDemoPath(streamText(run.output, stream), demo))
+        const expected = withoutThreadId(portablePaths(streamText(run.output, stream), demo))
         expect(withoutThreadId(streamText(recording.run.output, stream))).toBe(expected)
       }
       expect(withoutThreadId(streamText(recording.run.output, 'stderr'))).toContain(withoutThreadId(recording.traceback!.text))
