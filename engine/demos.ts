@@ -79,6 +79,14 @@ const LINK_MESSAGE = 'is a symbolic link: demos must be regular files in demos/ 
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0
 const O_NONBLOCK = constants.O_NONBLOCK ?? 0
 
+/** The demos folder itself is missing, not a folder, or a symbolic link. */
+export class DemosFolderError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DemosFolderError'
+  }
+}
+
 /** A demo file refused when it was opened (a link or a folder swapped in after the listing). */
 export class DemoFileError extends Error {
   constructor(readonly file: string, detail: string, readonly gone = false) {
@@ -149,12 +157,13 @@ export function scanDemos(dir = DEMOS_DIR): { demos: Demo[], problems: DemoProbl
     stat = lstatSync(dir)
   }
   catch (error) {
-    throw new Error(`no demos folder at ${dir}: ${(error as Error).message}`)
+    const code = (error as NodeJS.ErrnoException).code
+    throw new DemosFolderError(code === 'ENOENT' ? `there is no demos folder at ${dir}` : `the demos folder ${dir} cannot be read: ${(error as Error).message}`)
   }
   if (stat.isSymbolicLink())
-    throw new Error(`${dir} is a symbolic link: the demos folder must be a real folder (a link could expose files outside the project)`)
+    throw new DemosFolderError(`${dir} is a symbolic link: the demos folder must be a real folder (a link could expose files outside the project)`)
   if (!stat.isDirectory())
-    throw new Error(`${dir} is not a folder: demos are files in a demos folder`)
+    throw new DemosFolderError(`${dir} is not a folder: demos are files in a demos folder`)
 
   const demos: Demo[] = []
   const problems: DemoProblem[] = []

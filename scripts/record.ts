@@ -30,7 +30,7 @@ import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { compileFailure } from '../engine/adapter'
 import { diffRecordings } from '../engine/compare'
-import { DEMOS_DIR, DemoListError, listDemos, type Demo } from '../engine/demos'
+import { DEMOS_DIR, DemoListError, DemosFolderError, listDemos, type Demo } from '../engine/demos'
 import { defaultRuntimeFor, recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
 import { machinePaths, manifestFileOf, readAllRecordings, readManifest, readManifestRecording, RECORDINGS_DIR, recordingPath, shownPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
 import { RecordingError, type Recording, type RuntimeInfo, type StepKind } from '../engine/schema'
@@ -298,9 +298,9 @@ async function check(options: Options): Promise<number> {
   return failures
 }
 
-/** Bad input, one line: a refused demos folder entry, an invalid manifest, an unknown option or demo. */
+/** Bad input, one line: a missing demos folder or a refused entry in it, an invalid manifest, an unknown option or demo. */
 function isInputError(error: unknown): error is Error {
-  return error instanceof UsageError || error instanceof DemoListError || error instanceof RecordingError
+  return error instanceof UsageError || error instanceof DemoListError || error instanceof DemosFolderError || error instanceof RecordingError
 }
 
 async function main(): Promise<number> {

@@ -72,8 +72,10 @@ describe('npm run record: bad input', () => {
     expectOneLine(await run('record', ['--concurrency', 'many']), /^record: --concurrency takes a whole number/)
   })
 
-  it('a demo that does not exist', async () => {
+  it('a demo that does not exist, a demos folder that does not exist', async () => {
     expectOneLine(await run('record', ['no_such_demo']), /^record: no demo named no_such_demo in demos\/ \(have: .*async_loop/)
+    const missing = join(scratchDir('cli-'), 'no-demos-here')
+    expectOneLine(await run('record', ['--demos', missing]), new RegExp(`^record: there is no demos folder at ${missing}$`))
   })
 
   it('two demos with one name', async () => {
