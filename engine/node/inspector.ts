@@ -22,7 +22,8 @@
  * with `--import relay/preload.mjs`, which starts a worker thread that attaches to the
  * program's own inspector (`connectToMainThread`) and relays the protocol as JSON lines
  * over a socket pair (fd 3): no TCP, no port, no stalls; the preload's top-level await holds
- * the demo until the breakpoints are set. Everywhere else, the WebSocket transport below.
+ * the demo until the breakpoints are set. (relay/worker.mjs says how it keeps Node 26 from
+ * holding a message back.) Everywhere else, the WebSocket transport below.
  *
  * WebSocket transport: Node's inspector does not disable Nagle's algorithm, so when it writes two
  * messages back to back the second waits for our delayed ACK (40 ms), and the kernel delays
