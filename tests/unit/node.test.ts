@@ -388,6 +388,48 @@ describe('programs that misbehave', () => {
   })
 })
 
+describe('many traced runs at once', () => {
+  const dir = scratchDir('node-busy-')
+  writeFileSync(join(dir, 'awaits.mjs'), [
+    'async function tick(i) {',
+    '  await null',
+    '  return i',
+    '}',
+    '',
+    'let total = 0',
+    'for (let i = 0; i < 60; i++)',
+    '  total += await tick(i)',
+    'throw new Error(`counted to ${total}`)',
+    '',
+  ].join('\n'))
+  const awaits = demo('awaits', listDemos(dir))
+
+  // Every pause is a few messages between the program's main thread and the relay's worker.
+  // Node 26 could leave one of them waiting in the worker's microtask queue (see
+  // relay/worker.mjs): the program stayed paused and the run hung until its timeout, about
+  // one run of `awaits` in ten and one demo run in fifty on a loaded machine. Thirty runs,
+  // six at a time (which loads two cores), and every one must end by itself.
+  it('all end by themselves, each with its exit code, its traceback and its steps', async () => {
+    const wanted = [
+      ...Array.from({ length: 6 }, () => ({ d: demo('set_timeout'), message: 'nested error in async code' })),
+      ...Array.from({ length: 6 }, () => ({ d: demo('promise_all'), message: 'nested error in async code' })),
+      ...Array.from({ length: 18 }, () => ({ d: awaits, message: 'counted to 1770' })),
+    ]
+    const recordings: Recording[] = []
+    let next = 0
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      while (next < wanted.length) {
+        const { d } = wanted[next++]!
+        recordings.push(await nodeAdapter.record({ demo: d, runtime: node, timeoutMs: 15_000 }))
+      }
+    }))
+    const outcome = (r: Recording) => `${r.demo.name}: ${r.run.timedOut ? `timed out after ${r.steps.length} steps` : `exit ${r.run.exitCode}`}, ${r.traceback?.exception.message ?? 'no traceback'}, last step ${r.steps.at(-1)?.kind ?? 'none'}`
+    expect(recordings.map(outcome).sort()).toEqual(wanted.map(w => `${w.d.name}: exit 1, ${w.message}, last step raise`).sort())
+    for (const recording of recordings)
+      expect(recording.stepsNote ?? '').not.toMatch(/Tracing stopped|Could not trace|setup failed/)
+  })
+})
+
 describe('the inspector\'s own stderr lines', () => {
   const text = [
     'Debugger listening on ws://127.0.0.1:41263/964f59fb-fbe0-4ee2-a40f-c1fdc09e68c4',
