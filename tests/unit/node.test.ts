@@ -388,6 +388,50 @@ describe('programs that misbehave', () => {
   })
 })
 
+describe('attaching over a WebSocket (Node before 18.19/20.6, CommonJS)', () => {
+  const dir = scratchDir('node-attach-')
+  /** This Node, stopped for `seconds` the moment it says where its inspector listens: a loaded machine's slow answer. */
+  const slowNode = (seconds: number) => {
+    const wrapper = join(dir, `slow-${seconds}.mjs`)
+    writeFileSync(wrapper, [
+      'import { spawn } from \'node:child_process\'',
+      `const node = spawn(${JSON.stringify(node.executable)}, process.argv.slice(2), { stdio: ['ignore', 'inherit', 'pipe'] })`,
+      'node.stderr.on(\'data\', (data) => {',
+      '  if (String(data).includes(\'Debugger listening on \')) {',
+      '    node.kill(\'SIGSTOP\')',
+      `    setTimeout(() => node.kill('SIGCONT'), ${seconds * 1000})`,
+      '  }',
+      '  process.stderr.write(data)',
+      '})',
+      'node.on(\'exit\', code => process.exit(code ?? 1))',
+      '',
+    ].join('\n'))
+    const executable = join(dir, `slow-${seconds}`)
+    writeFileSync(executable, `#!/bin/sh\nexec ${JSON.stringify(node.executable)} ${JSON.stringify(wrapper)} "$@"\n`, { mode: 0o755 })
+    return executable
+  }
+
+  it('waits for an inspector that takes seconds to answer (the engine used to give up after 5 s and leave the program waiting for its debugger until the timeout)', async () => {
+    const traced = await traceRun({ executable: slowNode(6), flags: [], inspect: '--inspect-brk', demo: demo('set_timeout'), cwd: REPO_ROOT, timeoutMs: 20_000 })
+    expect(traced.transport).toBe('websocket')
+    expect(traced.notes.join(' ')).not.toMatch(/Could not trace|one inspector connection/)
+    expect(traced.run.timedOut).toBe(false)
+    expect(traced.run.exitCode).toBe(1)
+    expect(streamText(traced.run.output, 'stderr')).toContain('Error: nested error in async code')
+    expect(traced.sessions).toBe(2)
+    expect(traced.steps.at(-1)!.kind).toBe('raise')
+  })
+
+  it('ends a program held for a debugger it cannot reach at once, and says why', async () => {
+    const unreachable = join(dir, 'unreachable')
+    writeFileSync(unreachable, '#!/bin/sh\necho "Debugger listening on ws://127.0.0.1:9/nothing-here" >&2\nsleep 60\n', { mode: 0o755 })
+    const traced = await traceRun({ executable: unreachable, flags: [], inspect: '--inspect-brk', demo: demo('set_timeout'), cwd: REPO_ROOT, timeoutMs: 20_000 })
+    expect(traced.run.timedOut).toBe(false)
+    expect(traced.run.wallTimeMs).toBeLessThan(5_000)
+    expect(traced.notes.join(' ')).toMatch(/^Could not trace: events: could not connect to ws:\/\/127\.0\.0\.1:9\/nothing-here: .*The program, held for its debugger, never ran\.$/)
+  })
+})
+
 describe('many traced runs at once', () => {
   const dir = scratchDir('node-busy-')
   writeFileSync(join(dir, 'awaits.mjs'), [
