@@ -103,11 +103,26 @@ export class CdpSession {
     return session
   }
 
-  static connect(url: string, name: string, options: { serial?: boolean, timeoutMs?: number } = {}): Promise<CdpSession> {
+  /**
+   * Connect to the inspector. The handshake takes as long as it takes: a program held for
+   * its debugger cannot start without us, so giving up early would only leave it waiting
+   * until its run times out (a loaded machine can take seconds to answer). `signal` (the
+   * run ended) is what stops the attempt.
+   */
+  static connect(url: string, name: string, options: { serial?: boolean, signal?: AbortSignal } = {}): Promise<CdpSession> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: options.timeoutMs ?? 5000 })
+      const socket = new WebSocket(url, { perMessageDeflate: false })
       const onError = (error: Error) => reject(new CdpError(`${name}: could not connect to ${url}: ${error.message}`))
       socket.once('error', onError)
+      const onAbort = () => {
+        reject(new CdpError(`${name}: the run ended before the inspector at ${url} answered`))
+        socket.on('error', () => {}) // terminate() reports the aborted handshake as an error
+        socket.terminate()
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      if (options.signal?.aborted)
+        onAbort()
+      socket.once('close', () => options.signal?.removeEventListener('abort', onAbort))
       socket.once('unexpected-response', (req, res) => {
         socket.off('error', onError)
         socket.on('error', () => {}) // the aborted handshake reports itself once more
@@ -116,6 +131,7 @@ export class CdpSession {
       })
       socket.once('open', () => {
         socket.off('error', onError)
+        options.signal?.removeEventListener('abort', onAbort)
         resolve(CdpSession.overWebSocket(socket, name, options.serial ?? false))
       })
     })

@@ -22,7 +22,8 @@
  * with `--import relay/preload.mjs`, which starts a worker thread that attaches to the
  * program's own inspector (`connectToMainThread`) and relays the protocol as JSON lines
  * over a socket pair (fd 3): no TCP, no port, no stalls; the preload's top-level await holds
- * the demo until the breakpoints are set. Everywhere else, the WebSocket transport below.
+ * the demo until the breakpoints are set. (relay/worker.mjs says how it keeps Node 26 from
+ * holding a message back.) Everywhere else, the WebSocket transport below.
  *
  * WebSocket transport: Node's inspector does not disable Nagle's algorithm, so when it writes two
  * messages back to back the second waits for our delayed ACK (40 ms), and the kernel delays
@@ -196,10 +197,13 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
   let events: CdpSession | null = null
   let commands: CdpSession | null = null
   let finished = false
+  /** Stops connecting to the inspector when the run ends. */
+  const connecting = new AbortController()
   finish = () => {
     if (finished)
       return
     finished = true
+    connecting.abort()
     for (const session of new Set([events, commands]))
       session?.close()
   }
@@ -417,14 +421,16 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
         stallFree = true
       }
       else {
-        events = await CdpSession.connect(url!, 'events')
+        events = await CdpSession.connect(url!, 'events', { signal: connecting.signal })
         sessions = 1
         try {
-          commands = await CdpSession.connect(url!, 'commands', { serial: true })
+          commands = await CdpSession.connect(url!, 'commands', { serial: true, signal: connecting.signal })
           sessions = 2
           stallFree = true
         }
-        catch {
+        catch (error) {
+          if (finished)
+            throw error
           // Node 8 takes one session (HTTP 400 for a second one).
           commands = events
           notes.push('This Node.js accepts only one inspector connection, so every pause lasts about 40 ms (the inspector\'s delayed TCP acknowledgements): the run is slow, and as timers go on counting while the program is paused, a timer fires early in program time by the pauses taken while it waited.')
@@ -473,8 +479,14 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
       }
     }
     catch (error) {
-      if (!finished && !spawnedDone)
+      if (!finished && !spawnedDone) {
         notes.push(`Could not trace: ${(error as Error).message}.`)
+        // Held for its debugger, the program would wait for one until its timeout: it ends now.
+        if (!events) {
+          notes.push('The program, held for its debugger, never ran.')
+          spawned.child.kill('SIGKILL')
+        }
+      }
       finish()
     }
   }

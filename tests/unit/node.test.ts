@@ -388,6 +388,92 @@ describe('programs that misbehave', () => {
   })
 })
 
+describe('attaching over a WebSocket (Node before 18.19/20.6, CommonJS)', () => {
+  const dir = scratchDir('node-attach-')
+  /** This Node, stopped for `seconds` the moment it says where its inspector listens: a loaded machine's slow answer. */
+  const slowNode = (seconds: number) => {
+    const wrapper = join(dir, `slow-${seconds}.mjs`)
+    writeFileSync(wrapper, [
+      'import { spawn } from \'node:child_process\'',
+      `const node = spawn(${JSON.stringify(node.executable)}, process.argv.slice(2), { stdio: ['ignore', 'inherit', 'pipe'] })`,
+      'node.stderr.on(\'data\', (data) => {',
+      '  if (String(data).includes(\'Debugger listening on \')) {',
+      '    node.kill(\'SIGSTOP\')',
+      `    setTimeout(() => node.kill('SIGCONT'), ${seconds * 1000})`,
+      '  }',
+      '  process.stderr.write(data)',
+      '})',
+      'node.on(\'exit\', code => process.exit(code ?? 1))',
+      '',
+    ].join('\n'))
+    const executable = join(dir, `slow-${seconds}`)
+    writeFileSync(executable, `#!/bin/sh\nexec ${JSON.stringify(node.executable)} ${JSON.stringify(wrapper)} "$@"\n`, { mode: 0o755 })
+    return executable
+  }
+
+  it('waits for an inspector that takes seconds to answer (the engine used to give up after 5 s and leave the program waiting for its debugger until the timeout)', async () => {
+    const traced = await traceRun({ executable: slowNode(6), flags: [], inspect: '--inspect-brk', demo: demo('set_timeout'), cwd: REPO_ROOT, timeoutMs: 20_000 })
+    expect(traced.transport).toBe('websocket')
+    expect(traced.notes.join(' ')).not.toMatch(/Could not trace|one inspector connection/)
+    expect(traced.run.timedOut).toBe(false)
+    expect(traced.run.exitCode).toBe(1)
+    expect(streamText(traced.run.output, 'stderr')).toContain('Error: nested error in async code')
+    expect(traced.sessions).toBe(2)
+    expect(traced.steps.at(-1)!.kind).toBe('raise')
+  })
+
+  it('ends a program held for a debugger it cannot reach at once, and says why', async () => {
+    const unreachable = join(dir, 'unreachable')
+    writeFileSync(unreachable, '#!/bin/sh\necho "Debugger listening on ws://127.0.0.1:9/nothing-here" >&2\nsleep 60\n', { mode: 0o755 })
+    const traced = await traceRun({ executable: unreachable, flags: [], inspect: '--inspect-brk', demo: demo('set_timeout'), cwd: REPO_ROOT, timeoutMs: 20_000 })
+    expect(traced.run.timedOut).toBe(false)
+    expect(traced.run.wallTimeMs).toBeLessThan(5_000)
+    expect(traced.notes.join(' ')).toMatch(/^Could not trace: events: could not connect to ws:\/\/127\.0\.0\.1:9\/nothing-here: .*The program, held for its debugger, never ran\.$/)
+  })
+})
+
+describe('many traced runs at once', () => {
+  const dir = scratchDir('node-busy-')
+  writeFileSync(join(dir, 'awaits.mjs'), [
+    'async function tick(i) {',
+    '  await null',
+    '  return i',
+    '}',
+    '',
+    'let total = 0',
+    'for (let i = 0; i < 60; i++)',
+    '  total += await tick(i)',
+    'throw new Error(`counted to ${total}`)',
+    '',
+  ].join('\n'))
+  const awaits = demo('awaits', listDemos(dir))
+
+  // Every pause is a few messages between the program's main thread and the relay's worker.
+  // Node 26 could leave one of them waiting in the worker's microtask queue (see
+  // relay/worker.mjs): the program stayed paused and the run hung until its timeout, about
+  // one run of `awaits` in ten and one demo run in fifty on a loaded machine. Thirty runs,
+  // six at a time (which loads two cores), and every one must end by itself.
+  it('all end by themselves, each with its exit code, its traceback and its steps', async () => {
+    const wanted = [
+      ...Array.from({ length: 6 }, () => ({ d: demo('set_timeout'), message: 'nested error in async code' })),
+      ...Array.from({ length: 6 }, () => ({ d: demo('promise_all'), message: 'nested error in async code' })),
+      ...Array.from({ length: 18 }, () => ({ d: awaits, message: 'counted to 1770' })),
+    ]
+    const recordings: Recording[] = []
+    let next = 0
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      while (next < wanted.length) {
+        const { d } = wanted[next++]!
+        recordings.push(await nodeAdapter.record({ demo: d, runtime: node, timeoutMs: 15_000 }))
+      }
+    }))
+    const outcome = (r: Recording) => `${r.demo.name}: ${r.run.timedOut ? `timed out after ${r.steps.length} steps` : `exit ${r.run.exitCode}`}, ${r.traceback?.exception.message ?? 'no traceback'}, last step ${r.steps.at(-1)?.kind ?? 'none'}`
+    expect(recordings.map(outcome).sort()).toEqual(wanted.map(w => `${w.d.name}: exit 1, ${w.message}, last step raise`).sort())
+    for (const recording of recordings)
+      expect(recording.stepsNote ?? '').not.toMatch(/Tracing stopped|Could not trace|setup failed/)
+  })
+})
+
 describe('the inspector\'s own stderr lines', () => {
   const text = [
     'Debugger listening on ws://127.0.0.1:41263/964f59fb-fbe0-4ee2-a40f-c1fdc09e68c4',
