@@ -4,7 +4,7 @@
  * the git-ignored `.runtimes/`. The engine finds them there. CPython versions are not
  * installed: the engine records every CPython it finds on the machine.
  *
- *   npm run runtimes            Node 8, 10, 12, 16, 20, 22, 24
+ *   npm run runtimes            Node 8, 10, 12, 16, 20, 22, 24, 26
  *   npm run runtimes -- 10 22   only these majors
  */
 import { execFile } from 'node:child_process'
@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ROOT } from './lib/paths'
 
-export const NODE_MAJORS = [8, 10, 12, 16, 20, 22, 24]
+export const NODE_MAJORS = [8, 10, 12, 16, 20, 22, 24, 26]
 export const RUNTIMES_DIR = join(ROOT, '.runtimes')
 
 const run = promisify(execFile)
