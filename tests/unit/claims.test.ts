@@ -49,6 +49,18 @@ describe('claims the talk makes', () => {
     expect(raise.physicalStack.filter(f => f.isUser).map(f => f.function)).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
   })
 
+  it('async Python: each await re-enters the coroutine it awaits: resuming, foo re-enters bar, which re-enters blow_up', () => {
+    const resumed = recordingOf('async_loop').steps.filter(s => s.kind === 'resume').map(s => s.physicalStack.filter(f => f.isUser).map(f => f.function))
+    // The deepest resume puts the whole chain back, outermost first: the loop enters foo, not blow_up.
+    expect(resumed.at(-1)).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
+    expect(resumed).toContainEqual(['<module>', 'foo', 'bar'])
+  })
+
+  it('2019, Nick Fitzgerald: Rust\'s backtrace kept every async caller below the callee; JavaScript\'s (Node 10) a single frame', () => {
+    expect(userTrace('rust_async').map(name => name.replace(/^rust_async::|::\{\{closure\}\}$/g, ''))).toEqual(['main', 'block_on', 'foo', 'bar', 'blow_up'])
+    expect(userTrace('async', '10')).toEqual(['blowUp'])
+  })
+
   it('async JavaScript (Node ≥ 12): at async bar / at async foo', () => {
     expect(userTrace('async')).toEqual(['async foo', 'async bar', 'blowUp'])
   })
