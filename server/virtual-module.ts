@@ -8,12 +8,19 @@ import type { Plugin } from 'vite'
 export function virtualJsonModule(name: string, watched: string, data: () => unknown | Promise<unknown>): Plugin {
   const id = `virtual:${name}`
   const resolved = `\0${id}`
+  // Hook filters: the bundler calls these hooks for their one id only, not for every module.
   return {
     name: `deck:${name}`,
-    resolveId: source => (source === id ? resolved : undefined),
-    async load(source) {
-      if (source === resolved)
-        return `export default ${JSON.stringify(await data())}`
+    resolveId: {
+      filter: { id: new RegExp(`^${id}$`) },
+      handler: source => (source === id ? resolved : undefined),
+    },
+    load: {
+      filter: { id: new RegExp(`^\\0${id}$`) },
+      async handler(source) {
+        if (source === resolved)
+          return `export default ${JSON.stringify(await data())}`
+      },
     },
     handleHotUpdate({ file, server }) {
       if (!file.startsWith(watched))
