@@ -9,7 +9,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import { request as httpRequest } from 'node:http'
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
 import { changedFiles, freePort, SCRATCH_DECKS, startScratchDeck, type ScratchDeck } from '../support/scratch-deck'
@@ -130,6 +130,8 @@ test.afterAll(async () => {
   for (const { server } of hostile)
     server.close()
   await deck?.stop()
+  for (const file of [`fake-editor-${process.pid}.sh`, `editor-ran-${process.pid}`])
+    rmSync(join(SCRATCH_DECKS, file), { force: true })
 })
 
 for (const which of [0, 1]) {

@@ -8,7 +8,7 @@
  * read; the audience may still view the deck; with the password, the deck works.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, expect, test, type Browser } from '@playwright/test'
 import { browserArgs, findBrowser } from '../../scripts/lib/browser'
@@ -87,6 +87,8 @@ test.afterAll(async () => {
   await browser?.close()
   await deck?.stop()
   tearDownNetwork()
+  for (const file of [`chromium-lan-${tag}.sh`, `lan-requests-${tag}.json`])
+    rmSync(join(SCRATCH_DECKS, file), { force: true })
 })
 
 const own = () => `http://${DECK_IP}:${deck.port}`
