@@ -138,7 +138,8 @@ export function readManifest(dir = RECORDINGS_DIR): ManifestEntry[] {
   return entries
 }
 
-function isLink(path: string): boolean {
+/** Whether the path is a symbolic link (a dangling one too, which existsSync calls missing). */
+export function isLink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink()
   }

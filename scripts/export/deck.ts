@@ -3,11 +3,11 @@
  * speaker notes) as Slidev itself parses them, the page size, and the demos with their
  * committed recordings (the cover's runtime versions and the handout's appendix).
  */
-import { existsSync, lstatSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { load, parseAspectRatio } from '@slidev/parser/fs'
 import { listDemos } from '../../engine/demos'
-import { manifestRecordingPath, readManifest, readManifestRecording } from '../../engine/recordings'
+import { isLink, manifestRecordingPath, readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
 import { DeckInputError, ExportError } from './errors'
 
@@ -84,15 +84,6 @@ function readRecordings(root: string, warnings: string[]): Map<string, Recording
     found.set(entry.demo, readManifestRecording(entry, dir))
   }
   return found
-}
-
-function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink()
-  }
-  catch {
-    return false
-  }
 }
 
 /**
