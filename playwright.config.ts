@@ -1,8 +1,10 @@
 import { defineConfig } from '@playwright/test'
 import { browserArgs, findBrowser } from './scripts/lib/browser'
 
-export const DEV_PORT = 3041
-export const STATIC_PORT = 3042
+// Other ports for a second checkout's tests on the same machine (E2E_PORT=3141 → 3141, 3142).
+const base = Number(process.env.E2E_PORT ?? 3041)
+export const DEV_PORT = base
+export const STATIC_PORT = base + 1
 
 export default defineConfig({
   testDir: 'tests/e2e',
