@@ -154,7 +154,7 @@ describe('demos/async.mjs', () => {
   })
 
   it('prints exactly what a plain run prints', () => {
-    expect(recording.run.exitCode).toBe(plain.exitCode)
+    expect(recording.run.exitCode, `signal ${recording.run.signal}; ${recording.stepsNote ?? ''}; stderr: ${streamText(recording.run.output, 'stderr').slice(-300)}`).toBe(plain.exitCode)
     for (const stream of ['stdout', 'stderr'] as const)
       expect(streamText(recording.run.output, stream)).toBe(portablePaths(streamText(plain.output, stream), demo('async')))
   })
