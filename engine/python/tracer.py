@@ -357,7 +357,7 @@ class Tracer(object):
         return self.task_number(task)
 
     # steps
-    def step(self, kind, frame, t, detail=None):
+    def step(self, kind, frame, t, detail=None, line=None):
         if self.capped or self.start is None:
             return
         physical = self.frames(frame)
@@ -373,6 +373,8 @@ class Tracer(object):
             self.last_idle = False
         try:
             stack = [self.frame_entry(f) for f in physical]
+            if line is not None:  # where the innermost frame is about to be, not where it is
+                stack[-1][1:3] = [line, None]
             chains = self.chains(physical)
             if kind == 'await':
                 self.suspended_chain(chains, physical)
@@ -405,7 +407,17 @@ class Tracer(object):
             timeout = None
         if timeout is None or timeout > 0:
             self.step('idle', frame, t, 'the event loop waits in the selector (timeout=%s)' % (
-                'None' if timeout is None else '%.3f s' % timeout))
+                'None' if timeout is None else '%.3f s' % timeout), _blocking_line(frame.f_code))
+
+    def reraise(self, frame, exc_type, exc, t):
+        """run_until_complete raises the exception its task stored (future.result()): the
+        traceback goes on from the task's frames, not from the loop's frames under them."""
+        if issubclass(exc_type, (StopIteration, StopAsyncIteration)):
+            return
+        future = frame.f_locals.get('future')
+        name = future.get_name() if hasattr(future, 'get_name') else 'the task'
+        self.step('raise', frame, t, '%s (stored by %s, raised again by future.result())' % (
+            _exc_line(exc_type, exc), name))
 
     def block(self, fn, frame, t):
         name = _blocking_name(fn)
@@ -569,14 +581,33 @@ class SettraceBackend(object):
             self.t.overhead += _now() - t
         elif name == 'create_task' and PY < (3, 8) and code.co_filename.endswith('base_events.py'):
             return self.on_create_task
+        reraise = _is_run_until_complete(code)
         back = frame.f_back
         if back is not None and back.f_code.co_filename == demo:
             # Called by the demo: no profiling inside, back on when it returns.
             self.set_profiling(False)
             if PY >= (3, 7):
                 frame.f_trace_lines = False
-            return self.child_trace
-        return None
+            return self.reraise_trace if reraise else self.child_trace
+        if reraise and PY >= (3, 7):
+            frame.f_trace_lines = False
+        return self.reraise_trace if reraise else None
+
+    def reraise_trace(self, frame, event, arg):
+        """Local trace function of run_until_complete: the re-raise of the task's exception."""
+        if event == 'exception' and not self.stopped:
+            t = _now()
+            try:
+                self.t.reraise(frame, arg[0], arg[1], t)
+            except Exception as e:
+                _tracer_failed(e)
+            self.t.overhead += _now() - t
+        elif event == 'return':
+            back = frame.f_back
+            if back is not None and back.f_code.co_filename == self.demo:
+                self.set_profiling(True)
+            return None
+        return self.reraise_trace
 
     def child_trace(self, frame, event, arg):
         """Local trace function of a non-demo frame called by a demo frame."""
@@ -815,7 +846,16 @@ class MonitoringBackend(object):
         self.t.overhead += _now() - t
 
     def on_raise(self, code, offset, exc):
-        if id(code) not in self.codes or self.get_ident() != self.main_thread:
+        if self.get_ident() != self.main_thread:
+            return
+        if id(code) not in self.codes:
+            if _is_run_until_complete(code):
+                t = _now()
+                try:
+                    self.t.reraise(sys._getframe(1), type(exc), exc, t)
+                except Exception as e:
+                    _tracer_failed(e)
+                self.t.overhead += _now() - t
             return
         frame = sys._getframe(1)
         # (3.13 gives an offset past the instruction: f_lasti is the instruction)
@@ -853,6 +893,32 @@ class MonitoringBackend(object):
         except Exception as e:
             _tracer_failed(e)
         self.t.overhead += _now() - t
+
+
+def _is_run_until_complete(code):
+    return code.co_name == 'run_until_complete' and code.co_filename.endswith('base_events.py')
+
+
+_blocking_lines = {}  # code -> its blocking line, or 0
+
+
+def _blocking_line(code):
+    """The line of select() that waits (`self._selector.poll(...)`, `self._select(...)`,
+    `self._selector.control(...)`): select() is seen at its call, on its `def` line."""
+    line = _blocking_lines.get(code)
+    if line is None:
+        line = 0
+        try:
+            import dis
+            starts = sorted((o, n) for o, n in dis.findlinestarts(code) if n is not None)
+            for ins in dis.get_instructions(code):
+                if ins.opname in ('LOAD_ATTR', 'LOAD_METHOD') and ins.argval in ('poll', '_select', 'control'):
+                    line = max([n for o, n in starts if o <= ins.offset] or [0])
+                    break
+        except Exception:
+            line = 0
+        _blocking_lines[code] = line
+    return line or None
 
 
 def _tracer_failed(error):
