@@ -52,7 +52,7 @@ export function python3OnPath(env: NodeJS.ProcessEnv = process.env): string | nu
   return null
 }
 
-/** `python3` first, then every `python3.X` on PATH, then pyenv's versions. Nothing is assumed to exist. */
+/** `python3` first, then every `python3.X` on PATH, then pyenv's, uv's and `.runtimes/`'s. Nothing is assumed to exist. */
 export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean)
   const found: string[] = []
@@ -85,7 +85,32 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[]
       }
     }
   }
+  found.push(...installedPythons(env))
   return found.filter(isExecutable).filter((path, i, all) => all.indexOf(path) === i)
+}
+
+/**
+ * uv's managed interpreters (`uv python install`), and the ones `npm run runtimes` put in the
+ * project's `.runtimes/python-*` (CPython 3.14 from Debian unstable: scripts/lib/debian-cpython.ts).
+ */
+function installedPythons(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || homedir()
+  const uvDir = env.UV_PYTHON_INSTALL_DIR || join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'uv', 'python')
+  const found: string[] = []
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir).sort()
+    }
+    catch {
+      return []
+    }
+  }
+  for (const name of list(uvDir).filter(n => n.startsWith('cpython-')))
+    found.push(join(uvDir, name, 'bin', 'python3'))
+  const runtimes = join(REPO_ROOT, '.runtimes')
+  for (const name of list(runtimes).filter(n => /^python-\d+\.\d+$/.test(n)))
+    found.push(join(runtimes, name, 'bin', `python${name.slice('python-'.length)}`))
+  return found
 }
 
 function byVersionSuffix(a: string, b: string): number {
