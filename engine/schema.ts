@@ -72,6 +72,26 @@ export const AsyncChainSchema = z.object({
 })
 export type AsyncChain = z.infer<typeof AsyncChainSchema>
 
+/**
+ * One node of the runtime's own async call graph (CPython 3.14+: `asyncio.capture_call_graph`),
+ * recorded beside our `asyncChains` so the two can be checked against each other.
+ */
+export const CallGraphNodeSchema = z.object({
+  /** The task's name (`Task-1`), or `<_GatheringFuture #1>` for a future that is not a task. */
+  label: z.string(),
+  /** True for a task, false for another future that tasks await (gather's). */
+  task: z.boolean(),
+  /**
+   * The coroutine stack capture_call_graph gives, outermost first (it gives it innermost
+   * first). The running task's is read off the thread's stack from the step's frame, the
+   * others' by following `cr_await` from the task's coroutine.
+   */
+  frames: z.array(FrameSchema),
+  /** The labels of what awaits this one (capture_call_graph's `awaited_by`), nodes of the same step. */
+  awaitedBy: z.array(z.string()),
+})
+export type CallGraphNode = z.infer<typeof CallGraphNodeSchema>
+
 export const StepSchema = z.object({
   index: z.number().int().nonnegative(),
   kind: StepKindSchema,
@@ -88,6 +108,12 @@ export const StepSchema = z.object({
   asyncChains: z.array(AsyncChainSchema).nullable(),
   /** Extra runtime detail (the exception at a raise, the value awaited …), in the runtime's words. */
   detail: z.string().nullable(),
+  /**
+   * Optional. The runtime's own call graph of every pending task, one node per future (tasks
+   * in the order of `asyncChains`, then the futures between them), where the runtime can give
+   * it: CPython 3.14+, at await, idle and resume steps while an event loop runs. Absent elsewhere.
+   */
+  callGraph: z.array(CallGraphNodeSchema).optional(),
 })
 export type Step = z.infer<typeof StepSchema>
 

@@ -288,7 +288,7 @@ export function findTracebackStart(stderr: string): number {
 
 type TracerFrame = [file: string, line: number | null, column: number | null, name: string]
 interface HelloEvent { e: 'hello', impl: string, version: string, executable: string, demo: string, backend: string, maxSteps: number }
-interface StepEvent { e: 'step', i: number, k: StepKind, t: number, s: TracerFrame[], a: { l: string, c: boolean, s: TracerFrame[], w: string | null }[] | null, d: string | null }
+interface StepEvent { e: 'step', i: number, k: StepKind, t: number, s: TracerFrame[], a: { l: string, c: boolean, s: TracerFrame[], w: string | null }[] | null, d: string | null, g?: { l: string, t: boolean, s: TracerFrame[], b: string[] }[] }
 interface CappedEvent { e: 'capped', n: number, why: string }
 interface ExcEvent { e: 'exc', type: string, msg: string | null, frames: [string, number | null, number | null, string, string | null][], printed: string | null, compile: boolean, hook: 'default' | 'custom' | 'unknown' }
 interface EndEvent { e: 'end', exit: number, started: boolean, steps: number, capped: boolean, overheadMs: number, skipped: number }
@@ -441,6 +441,8 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
           asyncChains,
           detail: event.d === null ? null : rel(event.d),
         }
+        if (event.g)
+          step.callGraph = event.g.map(node => ({ label: node.l, task: node.t, frames: node.s.map(toFrame), awaitedBy: node.b }))
         steps.push(step)
         options.onEvent?.({ type: 'step', step })
       }

@@ -1,4 +1,4 @@
-"""Tracer for one demo program, CPython 3.6 - 3.13.
+"""Tracer for one demo program, CPython 3.6 - 3.14.
 
 Usage by hand (fd 3 is a pipe the reader of the events opens):
 
@@ -42,6 +42,14 @@ One JSON object per line on fd 3. Keys are short on purpose.
               step the running task's chain goes on past the suspending frame with
               the coroutines that suspended just before it, in the same instant
       DETAIL  a string or null (the exception at a raise, what is awaited ...)
+      On 3.14+, await, idle and resume steps while a loop runs also have
+      "g":GRAPH, the runtime's own call graph (``asyncio.capture_call_graph``) of every
+      pending task, in the order of CHAINS: [{"l":label, "t":is-a-task, "s":[FRAME, ...],
+      "b":[label, ...]}, ...]; s = the coroutine stack capture_call_graph gives, outermost
+      first (the running task's is read off the thread's stack from this step's frame, as
+      capture_call_graph does for the current task; the others through cr_await); b = the
+      labels of what awaits it (awaited_by). A future that is not a task (gather's) is a node
+      of its own after the tasks, labelled "<ClassName #n>". See call_graph.
   {"e":"capped", "n":5000, "why":"..."}   no more steps will come
   {"e":"exc", "type":"Exception", "msg":"...", "frames":[[file, line, col, function, source], ...],
    "printed":"Traceback (most recent call last):\n...", "compile":false, "hook":"default"}
@@ -338,6 +346,54 @@ class Tracer(object):
             # The caller suspends next, with this frame and what it awaits below it.
             self.suspending = (physical[-2], current['s'][-len(tail) - 1:])
 
+    def call_graph(self, frame):
+        """The runtime's own view of every pending task (3.14+: asyncio.capture_call_graph),
+        flattened to one node per future; None before 3.14 or with no running loop."""
+        aio = sys.modules.get('asyncio')
+        capture = getattr(aio, 'capture_call_graph', None)
+        events = sys.modules.get('asyncio.events')
+        if capture is None or events is None:
+            return None
+        loop = events._get_running_loop()
+        if loop is None:
+            return None
+        current = aio.current_task(loop)
+        # For the running task capture_call_graph reads the thread's stack from
+        # sys._getframe(depth), counted from its caller (here): start it at the step's frame.
+        depth = 1
+        f = sys._getframe(0)
+        while f is not None and f is not frame:
+            f = f.f_back
+            depth += 1
+        del f
+        nodes = []
+        seen = {}
+
+        def label(fut):
+            if isinstance(fut, aio.Task):
+                return fut.get_name()
+            return '<%s #%d>' % (type(fut).__name__, self.task_number(fut))
+
+        def add(graph):
+            name = label(graph.future)
+            if id(graph.future) in seen:
+                return name
+            node = {'l': name, 't': isinstance(graph.future, aio.Task),
+                    's': [self.frame_entry(entry.frame) for entry in reversed(graph.call_stack)], 'b': []}
+            seen[id(graph.future)] = node
+            nodes.append(node)
+            node['b'] = [add(parent) for parent in graph.awaited_by]
+            return name
+
+        tasks = sorted(aio.all_tasks(loop), key=self.task_order)
+        for task in tasks:
+            graph = capture(task, depth=depth) if task is current else capture(task)
+            if graph is not None:
+                add(graph)
+        # The tasks in the order of the chains, then the futures between them.
+        first = [seen[id(task)] for task in tasks if id(task) in seen]
+        return first + [n for n in nodes if not any(n is m for m in first)]
+
     def task_number(self, task):
         if self.task_seq is None:
             import weakref
@@ -380,6 +436,11 @@ class Tracer(object):
                 self.suspending = None
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': stack,
                      'a': chains, 'd': detail}
+            if chains is not None and kind in ('await', 'idle', 'resume') and PY >= (3, 14):
+                graph = self.call_graph(frame)
+                if graph is not None:
+                    event['g'] = graph
+                    self.frame_total += sum(len(n['s']) for n in graph)
             self.frame_total += len(stack) + sum(len(c['s']) for c in chains or ())
         except Exception as e:  # a tracer bug must never become the demo's exception
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': [], 'a': None,
