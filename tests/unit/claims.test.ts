@@ -114,4 +114,11 @@ describe('claims the talk makes', () => {
     expect(spawned).not.toEqual(expect.arrayContaining(['foo']))
     expect(spawned).not.toEqual(expect.arrayContaining(['bar']))
   })
+
+  it('Then and now, Python 3.6 → 3.14: every CPython keeps <module> → foo → bar → blow_up; 3.11+ adds carets', () => {
+    for (const version of ['3.6', '3.8', '3.10', '3.11', '3.13', '3.14']) {
+      expect(userTrace('async_loop', version), version).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
+      expect(recordingOf('async_loop', version).traceback!.text.includes('^'), version).toBe(Number(version.split('.')[1]) >= 11)
+    }
+  })
 })
