@@ -77,7 +77,7 @@ export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo'
       return { ...event, runtime: { ...event.runtime, executable: portablePaths(event.runtime.executable, demo) } }
     if (event.type === 'error')
       return { ...event, message: portablePaths(event.message, demo) }
-    return event // output and steps: made portable by the adapter as they stream
+    return event // output, steps and the outside view: made portable by the adapter as they stream
   }
   // The cap counts first (it may mark the end truncated), then paths are made portable.
   const portable = { ...options, onEvent: onEvent && ((event: RunEvent) => onEvent(portableEvent(event))) }

@@ -136,6 +136,25 @@ export const RuntimeInfoSchema = z.object({
 })
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>
 
+/**
+ * The running program seen from outside, by another process: CPython 3.14's
+ * `python3.14 -m asyncio pstree <pid>` run against the program's own PID while the program is
+ * held at an idle step (the loop about to wait: see tracer.py `TRACE_HOLD_IDLE`).
+ */
+export const OutsideViewSchema = z.object({
+  /** The command as run, the program's PID included: `python3.14 -m asyncio pstree 12345`. */
+  command: z.array(z.string()),
+  /** The step the program was held at while it ran. */
+  atStep: z.number().int().nonnegative(),
+  /** What it printed, verbatim (only paths of the recording machine rewritten). */
+  stdout: z.string(),
+  stderr: z.string(),
+  exitCode: z.number().int().nullable(),
+  /** Why it printed no tree (ptrace not allowed here, no 3.14 …); null when it did. */
+  note: z.string().nullable(),
+})
+export type OutsideView = z.infer<typeof OutsideViewSchema>
+
 export const RecordingSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   demo: z.object({
@@ -163,6 +182,8 @@ export const RecordingSchema = z.object({
   steps: z.array(StepSchema),
   /** Why the steps are missing or partial, if they are (no tracer for this runtime, timed out …). */
   stepsNote: z.string().nullable(),
+  /** Optional: the program seen from outside (`pstree`), where the run asked for it (RecordOptions.pstreeAt). */
+  outsideView: OutsideViewSchema.optional(),
 })
 export type Recording = z.infer<typeof RecordingSchema>
 
@@ -171,6 +192,7 @@ export type RunEvent =
   | { type: 'start', demo: string, runtime: RuntimeInfo, command: string[] }
   | { type: 'output', chunk: OutputChunk }
   | { type: 'step', step: Step }
+  | { type: 'outside', view: OutsideView }
   | { type: 'end', recording: Recording }
   | { type: 'error', message: string }
 

@@ -50,6 +50,10 @@ One JSON object per line on fd 3. Keys are short on purpose.
       capture_call_graph does for the current task; the others through cr_await); b = the
       labels of what awaits it (awaited_by). A future that is not a task (gather's) is a node
       of its own after the tasks, labelled "<ClassName #n>". See call_graph.
+      With TRACE_HOLD_IDLE=1 in the environment, idle steps also have "h":1 and the
+      program is held there (the loop about to wait in its selector) until the engine
+      writes one byte back on fd 3 (at most 5 s): time for it to look at the process from
+      outside (``python -m asyncio pstree <pid>``). The wait is tracer time.
   {"e":"capped", "n":5000, "why":"..."}   no more steps will come
   {"e":"exc", "type":"Exception", "msg":"...", "frames":[[file, line, col, function, source], ...],
    "printed":"Traceback (most recent call last):\n...", "compile":false, "hook":"default"}
@@ -110,6 +114,19 @@ def emit(event):
             data = data[n:]
     except OSError:
         _fd = None  # the reader went away: keep running the demo, stop reporting
+
+
+def await_go(timeout=5.0):
+    """Held at a step ("h":1): wait for the engine's one byte on the events fd, or the timeout."""
+    if _fd is None:
+        return
+    import select
+    try:
+        ready, _, _ = select.select([_fd], [], [], timeout)
+        if ready:
+            os.read(_fd, 1)
+    except (OSError, ValueError):
+        pass
 
 
 # --- bytecode helpers ---------------------------------------------------------------
@@ -227,6 +244,7 @@ class Tracer(object):
         self.task_seq = None  # WeakKeyDictionary task -> creation number, made on demand
         self.task_counter = 0
         self.backend = None
+        self.hold_idle = False  # TRACE_HOLD_IDLE: wait for the engine at every idle step
         self.outcome = None  # the exception that left the demo's <module> frame
         self.exc_reported = False
 
@@ -436,6 +454,8 @@ class Tracer(object):
                 self.suspending = None
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': stack,
                      'a': chains, 'd': detail}
+            if kind == 'idle' and self.hold_idle:
+                event['h'] = 1
             if chains is not None and kind in ('await', 'idle', 'resume') and PY >= (3, 14):
                 graph = self.call_graph(frame)
                 if graph is not None:
@@ -447,6 +467,8 @@ class Tracer(object):
                      'd': 'tracer error: %s' % _short_repr(e)}
         del physical
         emit(event)
+        if event.get('h'):
+            await_go()
         self.count += 1
         if self.count >= MAX_STEPS:
             self.cap('the step limit (%d) was reached' % MAX_STEPS)
@@ -1161,6 +1183,7 @@ def install():
     fd = env.pop('TRACE_EVENTS_FD', None)
     previous = env.pop('TRACE_PREVIOUS_PYTHONPATH', 'unset')
     backend_name = env.pop('TRACE_BACKEND', None)
+    hold_idle = env.pop('TRACE_HOLD_IDLE', None) == '1'
     if previous.startswith('set:'):
         env['PYTHONPATH'] = previous[4:]
     else:
@@ -1180,6 +1203,7 @@ def install():
     _dumps = json.JSONEncoder(ensure_ascii=False, separators=(',', ':'), default=repr).encode
 
     tracer = Tracer(demo)
+    tracer.hold_idle = hold_idle
     use_monitoring = PY >= (3, 12) and backend_name != 'settrace'
     tracer.backend = (MonitoringBackend if use_monitoring else SettraceBackend)(tracer)
     impl = {'cpython': 'CPython'}.get(sys.implementation.name, sys.implementation.name)

@@ -90,6 +90,44 @@ describe.skipIf(!py314)('CPython 3.14 on this machine', () => {
     expect(recording.steps.length).toBeGreaterThan(0)
   })
 
+  it('pstreeAt: the program held at the first idle step with blow_up in a chain, pstree run against its PID; program time unchanged', async () => {
+    const d = listDemos().find(x => x.name === 'async_loop')!
+    const events: string[] = []
+    const { recording, run } = await recordRun({ demo: d, runtime: py314!, pstreeAt: 'blow_up', timeoutMs: 20_000, onEvent: e => events.push(e.type) })
+    const view = recording.outsideView!
+    expect(view.note).toBeNull()
+    expect(view.command.slice(0, 4)).toEqual(['python3.14', '-m', 'asyncio', 'pstree'])
+    expect(view.command[4]).toMatch(/^\d+$/)
+    const held = recording.steps[view.atStep]!
+    expect(held.kind).toBe('idle')
+    expect(held.asyncChains![0]!.frames.map(f => f.function)).toEqual(['foo', 'bar', 'blow_up', 'sleep'])
+    expect(view.stdout).toBe([
+      '└── (T) Task-1',
+      '    └──  foo demos/async_loop.py:13',
+      '        └──  bar demos/async_loop.py:9',
+      '            └──  blow_up demos/async_loop.py:4',
+      `                └──  sleep ${held.asyncChains![0]!.frames[3]!.file}:${held.asyncChains![0]!.frames[3]!.line}`,
+      '',
+    ].join('\n'))
+    // Streamed right after the step it was held at, before the program went on.
+    expect(events.indexOf('outside')).toBeGreaterThan(0)
+    expect(events.slice(0, events.indexOf('outside')).filter(t => t === 'step').length).toBe(view.atStep + 1)
+    // The hold (pstree starting and reading, a few hundred ms) is tracer time: blow_up's
+    // 0.3 s sleep still takes 0.3 s of program time (loose bound: a loaded machine).
+    const resumed = recording.steps.slice(view.atStep).find(s => s.kind === 'resume')!
+    expect(resumed.atMs - held.atMs).toBeGreaterThanOrEqual(295)
+    expect(resumed.atMs - held.atMs).toBeLessThan(450)
+    expect(streamText(run.output, 'stderr')).toContain('Exception: nested error in async code')
+  })
+
+  it('no outside view where pstree does not exist (before 3.14) or nothing matches', async () => {
+    const d = listDemos().find(x => x.name === 'async_loop')!
+    const older = (await discoverPythons()).find(r => !r.version.startsWith('3.14.'))
+    if (older)
+      expect((await recordRun({ demo: d, runtime: older, pstreeAt: 'blow_up' })).recording.outsideView).toBeUndefined()
+    expect((await recordRun({ demo: d, runtime: py314!, pstreeAt: 'no_such_function' })).recording.outsideView).toBeUndefined()
+  })
+
   it('`python3.14 -m asyncio pstree <pid>` shows the running demo\'s task tree from outside', async () => {
     const d = make('waits', [
       'import asyncio',
