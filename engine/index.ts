@@ -4,7 +4,7 @@
 import { portablePaths, portableRecording, type RecordOptions, type RuntimeAdapter } from './adapter'
 import { checkDemoFile, type Demo } from './demos'
 import { nodeAdapter } from './node'
-import { pythonAdapter } from './python'
+import { hasPstree, pythonAdapter } from './python'
 import { rustAdapter } from './rust'
 import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, OutputCapReached } from './spawn'
@@ -59,6 +59,11 @@ export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
   if (!runtime)
     throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${RUNTIME_HINTS[demo.language]}`)
   return runtime
+}
+
+/** The newest CPython >= 3.14 here: the one that can look at a run from outside (`python -m asyncio pstree`). */
+export async function pstreeRuntime(): Promise<RuntimeInfo | null> {
+  return (await runtimesFor('python')).filter(hasPstree).sort((a, b) => b.version.localeCompare(a.version, 'en', { numeric: true }))[0] ?? null
 }
 
 /**
