@@ -16,6 +16,12 @@ export interface RecordOptions {
   signal?: AbortSignal
   /** Called as things happen: output chunks and steps, in order. */
   onEvent?: (event: RunEvent) => void
+  /**
+   * CPython 3.14+ only: the name of a function of the demo. At the first idle step where a
+   * task's chain holds it (e.g. `blow_up`, awaiting its sleep) the program is held while
+   * `python3.14 -m asyncio pstree <its pid>` runs against it (Recording.outsideView).
+   */
+  pstreeAt?: string
 }
 
 export interface PlainCommand {

@@ -118,10 +118,12 @@ function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
  */
 const starting = semaphore(availableParallelism())
 const WAITING: ReadonlySet<StepKind> = new Set(['await', 'idle', 'block'])
+/** The talk's moment to look from outside: while blow_up awaits its sleep (CPython 3.14+; ignored elsewhere). */
+const PSTREE_AT = 'blow_up'
 async function recordWithRoom(demo: Demo, runtime: RuntimeInfo): Promise<Recording> {
   const started = await starting()
   try {
-    return await recordDemo(demo, { runtime, onEvent: event => event.type === 'step' && WAITING.has(event.step.kind) && started() })
+    return await recordDemo(demo, { runtime, pstreeAt: PSTREE_AT, onEvent: event => event.type === 'step' && WAITING.has(event.step.kind) && started() })
   }
   finally {
     started()

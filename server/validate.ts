@@ -1,6 +1,8 @@
 /**
- * What a run request may contain: a JSON object with one field, `demo`, naming a demo
- * listed from disk. Never a path, never code. Plain functions, unit-tested without HTTP.
+ * What a run request may contain: a JSON object with `demo`, naming a demo listed from disk,
+ * and optionally `pstree`, the name of a function of it (where to look at the running program
+ * from outside: server/protocol.ts). Never a path, never code, never a PID. Plain functions,
+ * unit-tested without HTTP.
  */
 import { DEMO_NAME, scanDemos, type Demo, type DemoProblem } from '../engine/demos'
 import type { Refusal } from './access'
@@ -31,8 +33,11 @@ export function tooLarge(maxBytes = DEFAULT_MAX_BODY_BYTES): Refusal {
   return { status: 413, code: 'body-too-large', message: `a run request is at most ${maxBytes} bytes: send {"demo": "<name>"}` }
 }
 
-/** The demo name from a run request's body, or why the body is refused. */
-export function parseRunBody(raw: string): { name: string } | Refusal {
+/** A function name (Python identifier, ASCII): where a run is looked at with pstree. */
+const FUNCTION_NAME = /^[A-Za-z_]\w{0,63}$/
+
+/** The demo name (and pstree's function) from a run request's body, or why the body is refused. */
+export function parseRunBody(raw: string): { name: string, pstree?: string } | Refusal {
   let data: unknown
   try {
     data = JSON.parse(raw)
@@ -42,15 +47,20 @@ export function parseRunBody(raw: string): { name: string } | Refusal {
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     return { status: 400, code: 'bad-body', message: 'the request body must be a JSON object: {"demo": "<name>"}' }
-  const extra = Object.keys(data).filter(key => key !== 'demo')
+  const extra = Object.keys(data).filter(key => key !== 'demo' && key !== 'pstree')
   if (extra.length)
-    return { status: 400, code: 'bad-body', message: `unexpected field ${JSON.stringify(extra[0]!.slice(0, 40))}: the body is only {"demo": "<name>"}` }
+    return { status: 400, code: 'bad-body', message: `unexpected field ${JSON.stringify(extra[0]!.slice(0, 40))}: the body is only {"demo": "<name>"} (and "pstree": "<function>")` }
   const name = (data as { demo?: unknown }).demo
   if (typeof name !== 'string')
     return { status: 400, code: 'bad-body', message: 'the field "demo" must be a string: the name of a file in demos/ without its extension' }
   if (!DEMO_NAME.test(name))
     return { status: 400, code: 'bad-name', message: `${JSON.stringify(name.slice(0, 80))} is not a demo name: a name is a file stem like "async_loop", never a path` }
-  return { name }
+  if (!('pstree' in data))
+    return { name }
+  const pstree = (data as { pstree?: unknown }).pstree
+  if (typeof pstree !== 'string' || !FUNCTION_NAME.test(pstree))
+    return { status: 400, code: 'bad-body', message: 'the field "pstree" must name a function of the demo (like "blow_up"): the program is looked at from outside while that function awaits' }
+  return { name, pstree }
 }
 
 /**

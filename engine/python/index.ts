@@ -12,7 +12,7 @@ import { pathRewrites, portablePaths, type PlainCommand, type RecordOptions, typ
 import { REPO_ROOT, type Demo } from '../demos'
 import {
   RecordingSchema, SCHEMA_VERSION,
-  type AsyncChain, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback,
+  type AsyncChain, type Frame, type OutputChunk, type OutsideView, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback,
 } from '../schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, DEFAULT_TIMEOUT_MS, isExecutable, readJsonLines, round, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
 
@@ -52,7 +52,7 @@ export function python3OnPath(env: NodeJS.ProcessEnv = process.env): string | nu
   return null
 }
 
-/** `python3` first, then every `python3.X` on PATH, then pyenv's versions. Nothing is assumed to exist. */
+/** `python3` first, then every `python3.X` on PATH, then pyenv's, uv's and `.runtimes/`'s. Nothing is assumed to exist. */
 export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean)
   const found: string[] = []
@@ -85,7 +85,32 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[]
       }
     }
   }
+  found.push(...installedPythons(env))
   return found.filter(isExecutable).filter((path, i, all) => all.indexOf(path) === i)
+}
+
+/**
+ * uv's managed interpreters (`uv python install`), and the ones `npm run runtimes` put in the
+ * project's `.runtimes/python-*` (CPython 3.14 from Debian unstable: scripts/lib/debian-cpython.ts).
+ */
+function installedPythons(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || homedir()
+  const uvDir = env.UV_PYTHON_INSTALL_DIR || join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'uv', 'python')
+  const found: string[] = []
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir).sort()
+    }
+    catch {
+      return []
+    }
+  }
+  for (const name of list(uvDir).filter(n => n.startsWith('cpython-')))
+    found.push(join(uvDir, name, 'bin', 'python3'))
+  const runtimes = join(REPO_ROOT, '.runtimes')
+  for (const name of list(runtimes).filter(n => /^python-\d+\.\d+$/.test(n)))
+    found.push(join(runtimes, name, 'bin', `python${name.slice('python-'.length)}`))
+  return found
 }
 
 function byVersionSuffix(a: string, b: string): number {
@@ -263,7 +288,7 @@ export function findTracebackStart(stderr: string): number {
 
 type TracerFrame = [file: string, line: number | null, column: number | null, name: string]
 interface HelloEvent { e: 'hello', impl: string, version: string, executable: string, demo: string, backend: string, maxSteps: number }
-interface StepEvent { e: 'step', i: number, k: StepKind, t: number, s: TracerFrame[], a: { l: string, c: boolean, s: TracerFrame[], w: string | null }[] | null, d: string | null }
+interface StepEvent { e: 'step', i: number, k: StepKind, t: number, s: TracerFrame[], a: { l: string, c: boolean, s: TracerFrame[], w: string | null }[] | null, d: string | null, g?: { l: string, t: boolean, s: TracerFrame[], b: string[] }[], h?: 1 }
 interface CappedEvent { e: 'capped', n: number, why: string }
 interface ExcEvent { e: 'exc', type: string, msg: string | null, frames: [string, number | null, number | null, string, string | null][], printed: string | null, compile: boolean, hook: 'default' | 'custom' | 'unknown' }
 interface EndEvent { e: 'end', exit: number, started: boolean, steps: number, capped: boolean, overheadMs: number, skipped: number }
@@ -375,8 +400,12 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
   })
 
   const output = new OutputRelativizer(demo, chunk => options.onEvent?.({ type: 'output', chunk }))
+  const traced = tracedCommand(demo, runtime)
+  const pstreeAt = options.pstreeAt !== undefined && hasPstree(runtime) ? options.pstreeAt : undefined
+  if (pstreeAt !== undefined)
+    traced.env.TRACE_HOLD_IDLE = '1'
   const run = spawnLimited({
-    ...tracedCommand(demo, runtime),
+    ...traced,
     cwd: REPO_ROOT,
     timeoutMs: options.timeoutMs,
     outputCapBytes: options.outputCapBytes,
@@ -388,6 +417,25 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
   const steps: Step[] = []
   const warnings: string[] = []
   const got: { hello?: HelloEvent, capped?: CappedEvent, exc?: ExcEvent, end?: EndEvent } = {}
+  let outsideView: OutsideView | undefined
+  let outsideRun: Promise<void> | null = null
+  const go = () => {
+    try {
+      run.extra[0]!.write('g')
+    }
+    catch {} // the program is gone: nothing to let go
+  }
+  // Held at an idle step: the first one with `pstreeAt` in a task's chain gets looked at from outside.
+  const held = (step: Step) => {
+    const wanted = pstreeAt !== undefined && !outsideRun
+      && !!step.asyncChains?.some(chain => chain.frames.some(frame => frame.isUser && frame.function === pstreeAt))
+    if (!wanted || !run.child.pid)
+      return go()
+    outsideRun = pstree(runtime, run.child.pid, step.index, options.signal).then((view) => {
+      outsideView = { ...view, stdout: rel(view.stdout), stderr: rel(view.stderr) }
+      options.onEvent?.({ type: 'outside', view: outsideView })
+    }).finally(go)
+  }
 
   const onTracerEvent = (event: TracerEvent) => {
     switch (event.e) {
@@ -416,8 +464,12 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
           asyncChains,
           detail: event.d === null ? null : rel(event.d),
         }
+        if (event.g)
+          step.callGraph = event.g.map(node => ({ label: node.l, task: node.t, frames: node.s.map(toFrame), awaitedBy: node.b }))
         steps.push(step)
         options.onEvent?.({ type: 'step', step })
+        if (event.h)
+          held(step)
       }
     }
   }
@@ -425,6 +477,7 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
   readJsonLines<TracerEvent>(run.extra[0]!, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
   // Resolves once every pipe is closed, the events pipe too (even one a grandchild held: see spawnLimited).
   const result = await run.done
+  await outsideRun
   output.flush()
   if (result.spawnError)
     throw new Error(`${result.spawnError} (${runtime.name} ${runtime.version}, needed to record ${demo.file})`)
@@ -473,6 +526,7 @@ export async function recordRun(options: RecordOptions): Promise<{ recording: Re
     traceback,
     steps,
     stepsNote: notes.length ? notes.join('; ') : null,
+    ...(outsideView ? { outsideView } : {}),
   } satisfies Recording)
   options.onEvent?.({ type: 'end', recording })
   return { recording, run: result }
@@ -523,6 +577,37 @@ function crossCheck(traceback: Traceback, raw: string, demo: Demo): void {
     problems.push(`printed exception line ${JSON.stringify(line)}, expected ${JSON.stringify(expected)}`)
   if (problems.length)
     throw new PythonTracebackMismatch(`python adapter: the traceback printed for ${demo.file} disagrees with the interpreter's own: ${problems.join('; ')}`)
+}
+
+/** `python -m asyncio ps|pstree <pid>` came with CPython 3.14. */
+export function hasPstree(runtime: Pick<RuntimeInfo, 'version'>): boolean {
+  const [major = 0, minor = 0] = runtime.version.split('.').map(Number)
+  return major > 3 || (major === 3 && minor >= 14)
+}
+
+const PTRACE_REFUSED = /Operation not permitted|Permission denied|PermissionError|EPERM/i
+
+/**
+ * `python3.14 -m asyncio pstree <pid>` against the program's own PID (never another: the
+ * caller passes the PID of the process it spawned), with an argument array, a 5 s timeout
+ * and a 64 KiB cap. It reads the program's memory, which needs ptrace permission.
+ */
+export async function pstree(runtime: RuntimeInfo, pid: number, atStep: number, signal?: AbortSignal): Promise<OutsideView> {
+  const [major, minor] = runtime.version.split('.')
+  const args = ['-m', 'asyncio', 'pstree', String(pid)]
+  const result = await spawnLimited({ command: runtime.executable, args, cwd: REPO_ROOT, timeoutMs: 5_000, outputCapBytes: 64 * 1024, signal }).done
+  const stdout = streamText(result.output, 'stdout')
+  const stderr = streamText(result.output, 'stderr')
+  let note: string | null = null
+  if (result.spawnError)
+    note = `could not start ${runtime.executable}: ${result.spawnError}`
+  else if (result.timedOut)
+    note = 'pstree did not answer within 5 s: killed'
+  else if (PTRACE_REFUSED.test(stderr))
+    note = 'the system did not let pstree read the program\'s memory: it needs ptrace permission (Linux: the same user and kernel.yama.ptrace_scope 0, or CAP_SYS_PTRACE, which root has; macOS: root)'
+  else if (result.exitCode !== 0)
+    note = `pstree exited with ${result.exitCode ?? result.signal}`
+  return { command: [`python${major}.${minor}`, ...args], atStep, stdout, stderr, exitCode: result.exitCode, note }
 }
 
 function plainCommand(demo: Demo, runtime: RuntimeInfo): PlainCommand {

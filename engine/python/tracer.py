@@ -1,4 +1,4 @@
-"""Tracer for one demo program, CPython 3.6 - 3.13.
+"""Tracer for one demo program, CPython 3.6 - 3.14.
 
 Usage by hand (fd 3 is a pipe the reader of the events opens):
 
@@ -42,6 +42,18 @@ One JSON object per line on fd 3. Keys are short on purpose.
               step the running task's chain goes on past the suspending frame with
               the coroutines that suspended just before it, in the same instant
       DETAIL  a string or null (the exception at a raise, what is awaited ...)
+      On 3.14+, await, idle and resume steps while a loop runs also have
+      "g":GRAPH, the runtime's own call graph (``asyncio.capture_call_graph``) of every
+      pending task, in the order of CHAINS: [{"l":label, "t":is-a-task, "s":[FRAME, ...],
+      "b":[label, ...]}, ...]; s = the coroutine stack capture_call_graph gives, outermost
+      first (the running task's is read off the thread's stack from this step's frame, as
+      capture_call_graph does for the current task; the others through cr_await); b = the
+      labels of what awaits it (awaited_by). A future that is not a task (gather's) is a node
+      of its own after the tasks, labelled "<ClassName #n>". See call_graph.
+      With TRACE_HOLD_IDLE=1 in the environment, idle steps also have "h":1 and the
+      program is held there (the loop about to wait in its selector) until the engine
+      writes one byte back on fd 3 (at most 5 s): time for it to look at the process from
+      outside (``python -m asyncio pstree <pid>``). The wait is tracer time.
   {"e":"capped", "n":5000, "why":"..."}   no more steps will come
   {"e":"exc", "type":"Exception", "msg":"...", "frames":[[file, line, col, function, source], ...],
    "printed":"Traceback (most recent call last):\n...", "compile":false, "hook":"default"}
@@ -102,6 +114,19 @@ def emit(event):
             data = data[n:]
     except OSError:
         _fd = None  # the reader went away: keep running the demo, stop reporting
+
+
+def await_go(timeout=5.0):
+    """Held at a step ("h":1): wait for the engine's one byte on the events fd, or the timeout."""
+    if _fd is None:
+        return
+    import select
+    try:
+        ready, _, _ = select.select([_fd], [], [], timeout)
+        if ready:
+            os.read(_fd, 1)
+    except (OSError, ValueError):
+        pass
 
 
 # --- bytecode helpers ---------------------------------------------------------------
@@ -219,6 +244,7 @@ class Tracer(object):
         self.task_seq = None  # WeakKeyDictionary task -> creation number, made on demand
         self.task_counter = 0
         self.backend = None
+        self.hold_idle = False  # TRACE_HOLD_IDLE: wait for the engine at every idle step
         self.outcome = None  # the exception that left the demo's <module> frame
         self.exc_reported = False
 
@@ -338,6 +364,54 @@ class Tracer(object):
             # The caller suspends next, with this frame and what it awaits below it.
             self.suspending = (physical[-2], current['s'][-len(tail) - 1:])
 
+    def call_graph(self, frame):
+        """The runtime's own view of every pending task (3.14+: asyncio.capture_call_graph),
+        flattened to one node per future; None before 3.14 or with no running loop."""
+        aio = sys.modules.get('asyncio')
+        capture = getattr(aio, 'capture_call_graph', None)
+        events = sys.modules.get('asyncio.events')
+        if capture is None or events is None:
+            return None
+        loop = events._get_running_loop()
+        if loop is None:
+            return None
+        current = aio.current_task(loop)
+        # For the running task capture_call_graph reads the thread's stack from
+        # sys._getframe(depth), counted from its caller (here): start it at the step's frame.
+        depth = 1
+        f = sys._getframe(0)
+        while f is not None and f is not frame:
+            f = f.f_back
+            depth += 1
+        del f
+        nodes = []
+        seen = {}
+
+        def label(fut):
+            if isinstance(fut, aio.Task):
+                return fut.get_name()
+            return '<%s #%d>' % (type(fut).__name__, self.task_number(fut))
+
+        def add(graph):
+            name = label(graph.future)
+            if id(graph.future) in seen:
+                return name
+            node = {'l': name, 't': isinstance(graph.future, aio.Task),
+                    's': [self.frame_entry(entry.frame) for entry in reversed(graph.call_stack)], 'b': []}
+            seen[id(graph.future)] = node
+            nodes.append(node)
+            node['b'] = [add(parent) for parent in graph.awaited_by]
+            return name
+
+        tasks = sorted(aio.all_tasks(loop), key=self.task_order)
+        for task in tasks:
+            graph = capture(task, depth=depth) if task is current else capture(task)
+            if graph is not None:
+                add(graph)
+        # The tasks in the order of the chains, then the futures between them.
+        first = [seen[id(task)] for task in tasks if id(task) in seen]
+        return first + [n for n in nodes if not any(n is m for m in first)]
+
     def task_number(self, task):
         if self.task_seq is None:
             import weakref
@@ -382,12 +456,21 @@ class Tracer(object):
                 self.suspending = None
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': stack,
                      'a': chains, 'd': detail}
+            if kind == 'idle' and self.hold_idle:
+                event['h'] = 1
+            if chains is not None and kind in ('await', 'idle', 'resume') and PY >= (3, 14):
+                graph = self.call_graph(frame)
+                if graph is not None:
+                    event['g'] = graph
+                    self.frame_total += sum(len(n['s']) for n in graph)
             self.frame_total += len(stack) + sum(len(c['s']) for c in chains or ())
         except Exception as e:  # a tracer bug must never become the demo's exception
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': [], 'a': None,
                      'd': 'tracer error: %s' % _short_repr(e)}
         del physical
         emit(event)
+        if event.get('h'):
+            await_go()
         self.count += 1
         if self.count >= MAX_STEPS:
             self.cap('the step limit (%d) was reached' % MAX_STEPS)
@@ -1166,6 +1249,7 @@ def install():
     fd = env.pop('TRACE_EVENTS_FD', None)
     previous = env.pop('TRACE_PREVIOUS_PYTHONPATH', 'unset')
     backend_name = env.pop('TRACE_BACKEND', None)
+    hold_idle = env.pop('TRACE_HOLD_IDLE', None) == '1'
     if previous.startswith('set:'):
         env['PYTHONPATH'] = previous[4:]
     else:
@@ -1185,6 +1269,7 @@ def install():
     _dumps = json.JSONEncoder(ensure_ascii=False, separators=(',', ':'), default=repr).encode
 
     tracer = Tracer(demo)
+    tracer.hold_idle = hold_idle
     use_monitoring = PY >= (3, 12) and backend_name != 'settrace'
     tracer.backend = (MonitoringBackend if use_monitoring else SettraceBackend)(tracer)
     impl = {'cpython': 'CPython'}.get(sys.implementation.name, sys.implementation.name)

@@ -59,4 +59,59 @@ describe('the claim list covers slides.md', () => {
     const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']
     expect(slide.note.toLowerCase()).toMatch(new RegExp(`^${words[bullets]} things`))
   })
+
+  it('Then and now, Python 3.6 → 3.14: every CPython keeps <module> → foo → bar → blow_up; 3.11+ adds carets', () => {
+    for (const version of ['3.6', '3.8', '3.10', '3.11', '3.13', '3.14']) {
+      expect(userTrace('async_loop', version), version).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
+      expect(recordingOf('async_loop', version).traceback!.text.includes('^'), version).toBe(Number(version.split('.')[1]) >= 11)
+    }
+  })
+})
+
+describe('claims of "Python 3.14: the runtime shows the logical stack"', () => {
+  const stdout = (r: Recording) => r.run.output.filter(c => c.stream === 'stdout').map(c => c.text).join('')
+  const userFrames = (frames: { function: string, isUser: boolean }[]) => frames.filter(f => f.isUser).map(f => f.function)
+
+  it('print_call_graph() inside blow_up prints Task-1 and its coroutine stack, innermost first: blow_up, bar, foo; before 3.14 it does not exist', () => {
+    const printed = stdout(recordingOf('call_graph', '3.14'))
+    expect(printed).toMatch(/^\* Task\(name='Task-1', id=0x[0-9a-f]+\)\n {2}\+ Call stack:\n/)
+    const calls = [...printed.matchAll(/in async (\w+)\(\)/g)].map(m => m[1])
+    expect(calls).toEqual(['blow_up', 'bar', 'foo'])
+    expect(recordingOf('call_graph', '3.11').traceback!.exception).toEqual({ type: 'AttributeError', message: 'module \'asyncio\' has no attribute \'print_call_graph\'' })
+  })
+
+  it('pstree from outside, while blow_up awaits its sleep: Task-1 → foo → bar → blow_up → sleep', () => {
+    const r = recordingOf('async_loop', '3.14')
+    const view = r.outsideView!
+    expect(view.note).toBeNull()
+    expect(view.command.slice(0, 4)).toEqual(['python3.14', '-m', 'asyncio', 'pstree'])
+    expect([...view.stdout.matchAll(/(?:\(T\) |└── {2})(\S+)/g)].map(m => m[1])).toEqual(['Task-1', 'foo', 'bar', 'blow_up', 'sleep'])
+    const held = r.steps[view.atStep]!
+    expect(held.kind).toBe('idle')
+    expect(held.asyncChains![0]!.frames.map(f => f.function)).toEqual(['foo', 'bar', 'blow_up', 'sleep'])
+  })
+
+  it('create_task and gather: the runtime knows who awaits each task (awaited_by), as a tree under bar', () => {
+    const created = recordingOf('create_task', '3.14')
+    expect(created.outsideView!.stdout).toMatch(/Task-1\n.*foo .*\n.*bar .*\n.*\(T\) Task-2\n.*blow_up /)
+    const gathered = recordingOf('gather', '3.14')
+    expect(gathered.outsideView!.stdout).toMatch(/Task-1\n.*foo .*\n.*bar .*\n.*├── \(T\) Task-2\n.*tick .*\n.*\n.*└── \(T\) Task-3\n.*blow_up /)
+    const idle = gathered.steps[gathered.outsideView!.atStep]!
+    expect(idle.callGraph!.map(n => [n.label, n.awaitedBy])).toEqual([['Task-1', []], ['Task-2', ['Task-1']], ['Task-3', ['Task-1']]])
+  })
+
+  it('eager tasks: blow_up\'s first step runs with main, foo and bar on the thread\'s stack, and loses them at its first await', () => {
+    const r = recordingOf('eager_task', '3.14')
+    const at = (i: number) => r.steps[i]!
+    // The steps the slide walks.
+    expect([27, 28, 30, 34, 35, 37].map(i => `${at(i).kind} ${at(i).function}`)).toEqual(['line bar', 'call blow_up', 'await blow_up', 'idle select', 'resume blow_up', 'raise blow_up'])
+    expect(userFrames(at(28).physicalStack)).toEqual(['<module>', 'main', 'foo', 'bar', 'blow_up'])
+    expect(at(28).asyncChains!.find(c => c.current)!.frames.map(f => f.function)).toEqual(['blow_up'])
+    expect(at(30).callGraph!.find(n => n.label === 'Task-2')!.awaitedBy).toEqual([])
+    expect(at(34).callGraph!.find(n => n.label === 'Task-2')!.awaitedBy).toEqual(['Task-1'])
+    expect(at(34).asyncChains!.find(c => c.label === 'Task-1')!.frames.map(f => f.function)).toEqual(['main', 'foo', 'bar'])
+    expect(userFrames(at(35).physicalStack)).toEqual(['<module>', 'blow_up'])
+    expect(userFrames(at(37).physicalStack)).toEqual(['<module>', 'blow_up'])
+    expect(userTrace('eager_task', '3.14')).toEqual(['<module>', 'main', 'foo', 'bar', 'blow_up'])
+  })
 })
