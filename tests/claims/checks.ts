@@ -28,7 +28,7 @@ export interface Check {
 }
 
 /** Every CPython and Node.js of the version matrix (recordings/manifest.json); rustc stable and nightly. */
-export const CPYTHONS = ['3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13'] as const
+export const CPYTHONS = ['3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14'] as const
 export const NODES = ['8', '10', '12', '16', '20', '22', '24', '26'] as const
 const NODE_12_UP = NODES.filter(v => Number(v) >= 12)
 
@@ -161,6 +161,7 @@ export const asyncRunVersions: Check = {
     { what: '3.8: run_until_complete renamed', ref: R('async_run', '3.8'), change: renameFrames(/^run_until_complete$/, '_run') },
     { what: '3.10: a Runner frame added', ref: R('async_run', '3.10'), change: insertTraceFrame(1, 'run', false) },
     { what: '3.6: asyncio.run found', ref: R('async_run', '3.6'), change: replaceText('has no attribute \'run\'', 'has no attribute \'x\'') },
+    { what: '3.14: the Runner\'s run removed', ref: R('async_run', '3.14'), change: dropFrames(/^run$/) },
   ],
 }
 
@@ -215,11 +216,12 @@ export const twoStacksJoined: Check = {
     { what: '3.7: run_forever renamed', ref: R('async_loop', '3.7'), change: renameFrames(/^run_forever$/, 'run') },
     { what: '3.6: the re-raise at another line', ref: R('async_loop', '3.6'), change: (r) => { r.traceback!.frames[1]!.line = 1 } },
     { what: '3.12: no task stored it', ref: R('async_loop', '3.12'), change: replaceText(/ \(stored by .*\)$/, '') },
+    { what: '3.14: the re-raise step removed', ref: R('async_loop', '3.14'), change: dropSteps('raise', /^run_until_complete$/) },
   ],
 }
 
 export const everyCPython: Check = {
-  title: 'asyncio, every CPython: <module> → run_until_complete → foo → bar → blow_up; carets: none before 3.11, ^ under future.result() only on 3.11 and 3.12, ~~~^^ under the <module> line and future.result() on 3.13',
+  title: 'asyncio, every CPython (3.6-3.14): <module> → run_until_complete → foo → bar → blow_up; carets: none before 3.11, ^ under future.result() only on 3.11 and 3.12, ~~~^^ under the <module> line and future.result() on 3.13; 3.14: the same frames and carets as 3.13',
   rests: refs('async_loop', CPYTHONS),
   run(store) {
     for (const { version, recording: r } of range(store, 'async_loop', CPYTHONS, '3.6')) {
@@ -234,6 +236,12 @@ export const everyCPython: Check = {
       else
         same(carets.map(c => [c.under, /^~+\^+$/.test(c.marks)]), [['loop.run_until_complete(foo())', true], ['return future.result()', true]], `${version}: ~~~^^ under two lines`)
     }
+    // "3.14: the same again": 3.13's frames (name, line of our code, source) and carets.
+    const shape = (r: Recording) => ({
+      frames: r.traceback!.frames.map(f => [f.function, f.isUser ? f.line : null, f.source]),
+      carets: r.traceback!.text.split('\n').filter(l => /^\s*[~^]+\s*$/.test(l)),
+    })
+    same(shape(get(store, R('async_loop', '3.14'))), shape(get(store, R('async_loop', '3.13'))), '3.14 vs 3.13')
   },
   mutations: [
     { what: '3.10: carets added', ref: R('async_loop', '3.10'), change: replaceText('    return future.result()\n', '    return future.result()\n           ^^^^^^^^^^^^^^^\n') },
@@ -241,6 +249,8 @@ export const everyCPython: Check = {
     { what: '3.13: ~ printed as ^', ref: R('async_loop', '3.13'), change: replaceText(/~/g, '^') },
     { what: '3.8: frames reversed', ref: R('async_loop', '3.8'), change: reverseFrames },
     { what: '3.12: foo removed', ref: R('async_loop', '3.12'), change: dropFrames(/^foo$/) },
+    { what: '3.14: bar removed', ref: R('async_loop', '3.14'), change: dropFrames(/^bar$/) },
+    { what: '3.14: one ~ fewer under future.result()', ref: R('async_loop', '3.14'), change: replaceText('           ~~~~~~~~~~~~~^^', '            ~~~~~~~~~~~~^^') },
   ],
 }
 
@@ -318,6 +328,7 @@ export const taskGroup: Check = {
     { what: '3.12: bar in the inner traceback', ref: R('task_group', '3.12'), change: replaceText('in blow_up', 'in bar') },
     { what: '3.11.2: a plain Exception', ref: R('task_group', '3.11.2'), change: (r) => { r.traceback!.exception.type = 'Exception' } },
     { what: '3.10: TaskGroup found', ref: R('task_group', '3.10'), change: replaceText('\'TaskGroup\'', '\'x\'') },
+    { what: '3.14: bar in the inner traceback', ref: R('task_group', '3.14'), change: replaceText('in blow_up', 'in bar') },
   ],
 }
 
