@@ -4,7 +4,8 @@
  * that alter them to contradict it (tests/unit/claims-mutations.test.ts runs them all).
  * Frame lists are always compared whole and in order.
  */
-import type { Recording } from '../../engine/schema'
+import type { Frame, Recording, Step } from '../../engine/schema'
+import { compareChainsWithCallGraph } from '../support/callgraph'
 import {
   addFrame, chainOf, dropFrames, dropSteps, get, ok, range, type Ref, renameFrames, replaceText, reverseFrames, same,
   stackNames, stderr, stdout, stepsOf, type Store, traceFrames, userStack, userTrace,
@@ -28,7 +29,8 @@ export interface Check {
 }
 
 /** Every CPython and Node.js of the version matrix (recordings/manifest.json); rustc stable and nightly. */
-export const CPYTHONS = ['3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13'] as const
+export const CPYTHONS = ['3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14'] as const
+const BEFORE_314 = CPYTHONS.filter(v => v !== '3.14')
 export const NODES = ['8', '10', '12', '16', '20', '22', '24', '26'] as const
 const NODE_12_UP = NODES.filter(v => Number(v) >= 12)
 
@@ -161,6 +163,7 @@ export const asyncRunVersions: Check = {
     { what: '3.8: run_until_complete renamed', ref: R('async_run', '3.8'), change: renameFrames(/^run_until_complete$/, '_run') },
     { what: '3.10: a Runner frame added', ref: R('async_run', '3.10'), change: insertTraceFrame(1, 'run', false) },
     { what: '3.6: asyncio.run found', ref: R('async_run', '3.6'), change: replaceText('has no attribute \'run\'', 'has no attribute \'x\'') },
+    { what: '3.14: the Runner\'s run removed', ref: R('async_run', '3.14'), change: dropFrames(/^run$/) },
   ],
 }
 
@@ -215,11 +218,12 @@ export const twoStacksJoined: Check = {
     { what: '3.7: run_forever renamed', ref: R('async_loop', '3.7'), change: renameFrames(/^run_forever$/, 'run') },
     { what: '3.6: the re-raise at another line', ref: R('async_loop', '3.6'), change: (r) => { r.traceback!.frames[1]!.line = 1 } },
     { what: '3.12: no task stored it', ref: R('async_loop', '3.12'), change: replaceText(/ \(stored by .*\)$/, '') },
+    { what: '3.14: the re-raise step removed', ref: R('async_loop', '3.14'), change: dropSteps('raise', /^run_until_complete$/) },
   ],
 }
 
 export const everyCPython: Check = {
-  title: 'asyncio, every CPython: <module> → run_until_complete → foo → bar → blow_up; carets: none before 3.11, ^ under future.result() only on 3.11 and 3.12, ~~~^^ under the <module> line and future.result() on 3.13',
+  title: 'asyncio, every CPython (3.6-3.14): <module> → run_until_complete → foo → bar → blow_up; carets: none before 3.11, ^ under future.result() only on 3.11 and 3.12, ~~~^^ under the <module> line and future.result() on 3.13; 3.14: the same frames and carets as 3.13',
   rests: refs('async_loop', CPYTHONS),
   run(store) {
     for (const { version, recording: r } of range(store, 'async_loop', CPYTHONS, '3.6')) {
@@ -234,6 +238,12 @@ export const everyCPython: Check = {
       else
         same(carets.map(c => [c.under, /^~+\^+$/.test(c.marks)]), [['loop.run_until_complete(foo())', true], ['return future.result()', true]], `${version}: ~~~^^ under two lines`)
     }
+    // "3.14: the same again": 3.13's frames (name, line of our code, source) and carets.
+    const shape = (r: Recording) => ({
+      frames: r.traceback!.frames.map(f => [f.function, f.isUser ? f.line : null, f.source]),
+      carets: r.traceback!.text.split('\n').filter(l => /^\s*[~^]+\s*$/.test(l)),
+    })
+    same(shape(get(store, R('async_loop', '3.14'))), shape(get(store, R('async_loop', '3.13'))), '3.14 vs 3.13')
   },
   mutations: [
     { what: '3.10: carets added', ref: R('async_loop', '3.10'), change: replaceText('    return future.result()\n', '    return future.result()\n           ^^^^^^^^^^^^^^^\n') },
@@ -241,6 +251,8 @@ export const everyCPython: Check = {
     { what: '3.13: ~ printed as ^', ref: R('async_loop', '3.13'), change: replaceText(/~/g, '^') },
     { what: '3.8: frames reversed', ref: R('async_loop', '3.8'), change: reverseFrames },
     { what: '3.12: foo removed', ref: R('async_loop', '3.12'), change: dropFrames(/^foo$/) },
+    { what: '3.14: bar removed', ref: R('async_loop', '3.14'), change: dropFrames(/^bar$/) },
+    { what: '3.14: one ~ fewer under future.result()', ref: R('async_loop', '3.14'), change: replaceText('           ~~~~~~~~~~~~~^^', '            ~~~~~~~~~~~~^^') },
   ],
 }
 
@@ -318,6 +330,7 @@ export const taskGroup: Check = {
     { what: '3.12: bar in the inner traceback', ref: R('task_group', '3.12'), change: replaceText('in blow_up', 'in bar') },
     { what: '3.11.2: a plain Exception', ref: R('task_group', '3.11.2'), change: (r) => { r.traceback!.exception.type = 'Exception' } },
     { what: '3.10: TaskGroup found', ref: R('task_group', '3.10'), change: replaceText('\'TaskGroup\'', '\'x\'') },
+    { what: '3.14: bar in the inner traceback', ref: R('task_group', '3.14'), change: replaceText('in blow_up', 'in bar') },
   ],
 }
 
@@ -575,6 +588,326 @@ export const rustSpawn: Check = {
   ],
 }
 
+// --- CPython 3.14: the runtime's own view ------------------------------------------------------
+
+/** Every Python demo: each has a 3.14 recording whose steps carry the runtime's call graph. */
+export const PY_DEMOS = ['sync', 'async_loop', 'async_run', 'create_task', 'gather', 'task_group', 'never_retrieved', 'call_graph', 'eager_task'] as const
+
+/**
+ * What slides.md picks by index, read by the checks below (tests/unit/claims.test.ts fails
+ * when the deck's `:steps` / `:line` differ): the eager_task steps the slide walks, and the
+ * line of call_graph.py its CodePane marks.
+ */
+export const SLIDE_PICKS = {
+  steps: { 'eager_task 3.14': [27, 28, 30, 34, 35, 37] },
+  lines: { call_graph: 6 },
+} as const
+
+const frameAt = (f: Frame) => `${f.function} ${f.file}:${f.line}`
+const stepAt = (r: Recording, index: number) => {
+  const step = r.steps[index]
+  ok(step && step.index === index, `${r.demo.name} ${r.runtime.version}: no step ${index}`)
+  return step
+}
+const graphNode = (step: Step, label: string) => {
+  const node = step.callGraph?.find(n => n.label === label)
+  ok(node, `step ${step.index}: no call graph node ${label}`)
+  return node
+}
+
+/** A task of a pstree: its label, the task whose coroutine it hangs under (and under which frame), its coroutine stack outermost first (`foo demos/x.py:16`). */
+export interface TreeTask { label: string, parent: string | null, under: string | null, frames: string[] }
+
+/** The tree `python3.14 -m asyncio pstree` prints (`└── (T) Task-1`, `    └──  foo demos/x.py:16`), read by its indentation. */
+export function pstreeTasks(text: string): TreeTask[] {
+  const tasks: TreeTask[] = []
+  // At each depth: the task that owns the node there, and the node's text.
+  const path: { owner: TreeTask, text: string }[] = []
+  for (const line of text.split('\n').filter(l => l.trim())) {
+    const m = /^(.*?)[└├]── (.*)$/.exec(line)
+    ok(m && m[1]!.length % 4 === 0 && /^[ │]*$/.test(m[1]!), `pstree: not a line of the tree: ${JSON.stringify(line)}`)
+    const depth = m[1]!.length / 4
+    ok(depth <= path.length, `pstree: a line too deep: ${JSON.stringify(line)}`)
+    const above = depth > 0 ? path[depth - 1]! : null
+    path.length = depth
+    const text = m[2]!.trim().replace(/\s+/g, ' ')
+    if (text.startsWith('(T) ')) {
+      const task: TreeTask = { label: text.slice(4), parent: above?.owner.label ?? null, under: above && above.owner.label !== above.text ? above.text : null, frames: [] }
+      tasks.push(task)
+      path.push({ owner: task, text: task.label })
+    }
+    else {
+      ok(above, `pstree: a frame outside any task: ${text}`)
+      above.owner.frames.push(text)
+      path.push({ owner: above.owner, text })
+    }
+  }
+  return tasks
+}
+
+/** The recording's outside view: pstree printed a tree (no note, exit 0), run against the program's PID; and the step it was held at. */
+function outside(r: Recording) {
+  const view = r.outsideView
+  ok(view, `${r.demo.name} ${r.runtime.version}: no outside view`)
+  ok(view.note === null && view.exitCode === 0 && view.stderr === '', `${r.demo.name}: pstree printed no tree: ${view.note ?? view.stderr}`)
+  same(view.command.slice(0, 4), ['python3.14', '-m', 'asyncio', 'pstree'], `${r.demo.name}: the command`)
+  ok(view.command.length === 5 && /^\d+$/.test(view.command[4]!), `${r.demo.name}: pstree against a PID`)
+  return { view, held: stepAt(r, view.atStep), tree: pstreeTasks(view.stdout) }
+}
+
+/** The tree is the call graph at the held step: each task, what awaits it, its coroutine stack (function, file, line). */
+function treeIsCallGraph(r: Recording) {
+  const { held, tree } = outside(r)
+  ok(held.callGraph, `${r.demo.name}: no call graph at the held step`)
+  same(tree.map(t => [t.label, t.parent === null ? [] : [t.parent], t.frames]), held.callGraph.map(n => [n.label, n.awaitedBy, n.frames.map(frameAt)]), `${r.demo.name}: pstree vs capture_call_graph at step ${held.index}`)
+  // Each child hangs under its parent's innermost coroutine, the one that awaits it.
+  for (const t of tree.filter(t => t.parent !== null))
+    same(t.under, tree.find(p => p.label === t.parent)!.frames.at(-1) ?? null, `${r.demo.name}: ${t.label} hangs under its parent's innermost frame`)
+  return { held, tree }
+}
+
+const names = (frames: string[]) => frames.map(f => f.split(' ')[0])
+const editView = (change: (view: NonNullable<Recording['outsideView']>) => void) => (r: Recording) => {
+  change(r.outsideView!)
+}
+const editTree = (from: string | RegExp, to: string) => editView((view) => {
+  view.stdout = view.stdout.replace(from, to)
+})
+const heldStep = (r: Recording) => r.steps[r.outsideView!.atStep]!
+
+export const printCallGraph: Check = {
+  title: 'call_graph, 3.14: print_call_graph() on blow_up\'s line 6 prints * Task(name=\'Task-1\', id=0x…) and its call stack innermost first: print_call_graph (asyncio/graph.py), then async blow_up (6), bar (12), foo (17) — our chain at that line, Task-1 running; printed before the traceback, which names the same chain',
+  rests: [R('call_graph', '3.14')],
+  run(store) {
+    const r = get(store, R('call_graph', '3.14'))
+    const line = SLIDE_PICKS.lines.call_graph
+    same(r.demo.source.split('\n')[line - 1]?.trim(), 'asyncio.print_call_graph()', `call_graph.py line ${line}`)
+    const printed = stdout(r).trimEnd().split('\n')
+    ok(/^\* Task\(name='Task-1', id=0x[0-9a-f]+\)$/.test(printed[0] ?? ''), `the running task: ${printed[0]}`)
+    same(printed[1], '  + Call stack:', 'a call stack')
+    const frames = printed.slice(2).map(l => /^ {2}\| {3}File '([^']+)', line (\d+), in (async )?(\S+)\(\)$/.exec(l))
+    ok(frames.every(Boolean), `every line of the call stack a frame: ${JSON.stringify(printed.slice(2))}`)
+    const stack = frames.map(m => [`${m![3] ?? ''}${m![4]}`, m![1]!.replace(/^.*\/(asyncio\/graph\.py)$/, '$1'), Number(m![2])])
+    same(stack, [['print_call_graph', 'asyncio/graph.py', stack[0]?.[2]], ['async blow_up', 'demos/call_graph.py', line], ['async bar', 'demos/call_graph.py', 12], ['async foo', 'demos/call_graph.py', 17]], 'the call stack, innermost first')
+    // Our chain at that line is the same, outermost first; Task-1 is running.
+    const at = r.steps.find(s => s.kind === 'line' && s.function === 'blow_up' && s.line === line)
+    ok(at, `no step at blow_up line ${line}`)
+    const chain = at.asyncChains?.find(c => c.current)
+    same([chain?.label, chain?.frames.map(f => [f.function, f.line])], ['Task-1', [['foo', 17], ['bar', 12], ['blow_up', line]]], 'our chain at the print')
+    // The traceback, a moment later: the same chain, raised on the next line.
+    same(r.traceback!.frames.filter(f => f.isUser).map(f => [f.function, f.line]), [['<module>', 20], ['foo', 17], ['bar', 12], ['blow_up', line + 1]], 'the traceback')
+    const raise = firstRaise(r)
+    ok(at.index < raise.index && raise.line === line + 1, 'printed before the raise')
+    const out = r.run.output.find(c => c.stream === 'stdout')!
+    const err = r.run.output.find(c => c.stream === 'stderr')
+    ok(err && out.atMs <= err.atMs && r.run.output.indexOf(out) < r.run.output.indexOf(err), 'printed before the traceback')
+  },
+  mutations: [
+    { what: 'Task-2 printed', ref: R('call_graph', '3.14'), change: replaceText('name=\'Task-1\'', 'name=\'Task-2\'') },
+    { what: 'bar left out of the call stack', ref: R('call_graph', '3.14'), change: replaceText(/ {2}\| {3}File 'demos\/call_graph\.py', line 12, in async bar\(\)\n/, '') },
+    { what: 'printed outermost first', ref: R('call_graph', '3.14'), change: (r) => { for (const c of r.run.output) c.text = c.text.replace(/(?: {2}\|.*\n)+/, m => `${m.trimEnd().split('\n').reverse().join('\n')}\n`) } },
+    { what: 'blow_up printed at another line', ref: R('call_graph', '3.14'), change: replaceText('line 6, in async blow_up', 'line 5, in async blow_up') },
+    { what: 'printed after the traceback', ref: R('call_graph', '3.14'), change: (r) => { r.run.output.reverse() } },
+    { what: 'our chain without bar', ref: R('call_graph', '3.14'), change: dropFrames(/^bar$/) },
+    { what: 'nothing printed', ref: R('call_graph', '3.14'), change: (r) => { r.run.output = r.run.output.filter(c => c.stream !== 'stdout') } },
+    { what: 'line 6 is not the call', ref: R('call_graph', '3.14'), change: (r) => { r.demo.source = r.demo.source.replace('    asyncio.print_call_graph()\n', '    pass\n') } },
+  ],
+}
+
+export const noCallGraphBefore314: Check = {
+  title: 'call_graph before 3.14: 3.7-3.13 stop at blow_up\'s line 6, AttributeError: module \'asyncio\' has no attribute \'print_call_graph\', nothing printed; 3.6 stops earlier (no asyncio.run), never reaching it',
+  rests: refs('call_graph', BEFORE_314),
+  run(store) {
+    for (const { version, recording: r } of range(store, 'call_graph', BEFORE_314, '3.6', '3.13')) {
+      same(stdout(r), '', `${version}: no call graph printed`)
+      const tb = r.traceback!
+      if (version.startsWith('3.6.')) {
+        same(tb.exception, { type: 'AttributeError', message: 'module \'asyncio\' has no attribute \'run\'' }, `${version}: no asyncio.run`)
+        same(userTrace(r), ['<module>'], `${version}: stops in <module>`)
+        continue
+      }
+      same(tb.exception, { type: 'AttributeError', message: 'module \'asyncio\' has no attribute \'print_call_graph\'' }, `${version}: no print_call_graph`)
+      same([tb.frames.at(-1)!.function, tb.frames.at(-1)!.line], ['blow_up', 6], `${version}: at the call`)
+    }
+  },
+  mutations: [
+    { what: '3.11.7: print_call_graph found', ref: R('call_graph', '3.11.7'), change: (r) => { r.traceback!.exception = { type: 'Exception', message: 'nested error in async code' } } },
+    { what: '3.13: a call graph printed', ref: R('call_graph', '3.13'), change: (r) => { r.run.output.unshift({ stream: 'stdout', atMs: 0, text: '* Task(name=\'Task-1\')\n' }) } },
+    { what: '3.7: stopped elsewhere', ref: R('call_graph', '3.7'), change: (r) => { r.traceback!.frames.at(-1)!.line = 7 } },
+    { what: '3.6: asyncio.run found', ref: R('call_graph', '3.6'), change: (r) => { r.traceback!.exception.message = 'x' } },
+  ],
+}
+
+export const pstreeOutside: Check = {
+  title: 'async_loop, 3.14, from outside: held at an idle step where Task-1 awaits in blow_up → sleep, python3.14 -m asyncio pstree <pid> prints Task-1 → foo → bar → blow_up → sleep: our chain at that step, frame for frame (function, file, line)',
+  rests: [R('async_loop', '3.14')],
+  run(store) {
+    const r = get(store, R('async_loop', '3.14'))
+    const { held, tree } = outside(r)
+    ok(held.kind === 'idle', `held at a ${held.kind} step`)
+    ok(held.index === r.steps.findIndex(s => s.kind === 'idle' && s.asyncChains?.some(c => c.frames.some(f => f.function === 'blow_up'))), 'held at the idle where blow_up awaits')
+    same(tree.map(t => [t.label, t.parent, names(t.frames)]), [['Task-1', null, ['foo', 'bar', 'blow_up', 'sleep']]], 'the tree')
+    same(tree[0]!.frames, chainFrames(held, 'Task-1'), 'the tree vs our chain at the held step')
+    same(held.asyncChains!.map(c => c.label), ['Task-1'], 'one task')
+  },
+  mutations: [
+    { what: 'bar renamed in the tree', ref: R('async_loop', '3.14'), change: editTree('bar demos', 'baz demos') },
+    { what: 'sleep left out of the tree', ref: R('async_loop', '3.14'), change: editTree(/\n.*└── {2}sleep .*\n/, '\n') },
+    { what: 'bar\'s line changed in the tree', ref: R('async_loop', '3.14'), change: editTree('async_loop.py:9', 'async_loop.py:8') },
+    { what: 'held at an await step', ref: R('async_loop', '3.14'), change: editView((view) => { view.atStep -= 1 }) },
+    { what: 'pstree could not run', ref: R('async_loop', '3.14'), change: editView((view) => { view.note = 'ptrace not allowed'; view.stdout = '' }) },
+    { what: 'run by another command', ref: R('async_loop', '3.14'), change: editView((view) => { view.command[0] = 'py-spy' }) },
+    { what: 'our chain without bar', ref: R('async_loop', '3.14'), change: dropFrames(/^bar$/) },
+    { what: 'no outside view', ref: R('async_loop', '3.14'), change: (r) => { delete r.outsideView } },
+  ],
+}
+function chainFrames(step: Step, label: string): string[] {
+  const chain = step.asyncChains?.find(c => c.label === label)
+  ok(chain, `step ${step.index}: no chain ${label}`)
+  return chain.frames.map(frameAt)
+}
+
+export const awaitedByTrees: Check = {
+  title: 'create_task and gather, 3.14, pstree: the tree is capture_call_graph\'s awaited_by at the held step (each task, what awaits it, its coroutine stack); create_task: Task-1 foo → bar, Task-2 blow_up → sleep under bar; gather: Task-2 tick → sleep and Task-3 blow_up → sleep, both under bar',
+  rests: [R('create_task', '3.14'), R('gather', '3.14')],
+  run(store) {
+    const created = treeIsCallGraph(get(store, R('create_task', '3.14'))).tree
+    same(created.map(t => [t.label, t.parent, t.under && names([t.under])[0], names(t.frames)]), [['Task-1', null, null, ['foo', 'bar']], ['Task-2', 'Task-1', 'bar', ['blow_up', 'sleep']]], 'create_task\'s tree')
+    const gathered = treeIsCallGraph(get(store, R('gather', '3.14'))).tree
+    same(gathered.map(t => [t.label, t.parent, t.under && names([t.under])[0], names(t.frames)]), [['Task-1', null, null, ['foo', 'bar']], ['Task-2', 'Task-1', 'bar', ['tick', 'sleep']], ['Task-3', 'Task-1', 'bar', ['blow_up', 'sleep']]], 'gather\'s tree')
+  },
+  mutations: [
+    { what: 'create_task: Task-2 hangs under foo', ref: R('create_task', '3.14'), change: editTree(/ {8}└── {2}bar .*\n {12}└── \(T\) Task-2\n {16}(.*)\n {20}(.*)\n/, '        ├── (T) Task-2\n        │   └── $1\n        │       └── $2\n        └──  bar demos/create_task.py:12\n') },
+    { what: 'create_task: Task-2 awaited by nobody', ref: R('create_task', '3.14'), change: (r) => { graphNode(heldStep(r), 'Task-2').awaitedBy = [] } },
+    { what: 'create_task: held at a step where only Task-1 is known', ref: R('create_task', '3.14'), change: editView((view) => { view.atStep = 17 }) },
+    { what: 'create_task: no outside view', ref: R('create_task', '3.14'), change: (r) => { delete r.outsideView } },
+    { what: 'gather: tick left out of the tree', ref: R('gather', '3.14'), change: editTree(/ {12}├── \(T\) Task-2\n.*\n.*\n/, '') },
+    { what: 'gather: Task-3 awaited by Task-2 in the call graph', ref: R('gather', '3.14'), change: (r) => { graphNode(heldStep(r), 'Task-3').awaitedBy = ['Task-2'] } },
+    { what: 'gather: blow_up renamed in the tree', ref: R('gather', '3.14'), change: editTree('blow_up demos', 'boom demos') },
+    { what: 'gather: pstree could not run', ref: R('gather', '3.14'), change: editView((view) => { view.note = 'no 3.14'; view.exitCode = 1 }) },
+  ],
+}
+
+export const createTask314: Check = {
+  title: 'create_task, 3.14: blow_up runs in Task-2 (the current chain from its call to its raise), resumed with only the loop\'s frames under it; the traceback still has foo and bar',
+  rests: [R('create_task', '3.14')],
+  run(store) {
+    const r = get(store, R('create_task', '3.14'))
+    const inBlowUp = r.steps.filter(s => s.function === 'blow_up' && s.index <= firstRaise(r).index)
+    ok(inBlowUp.length > 0 && inBlowUp.every(s => s.asyncChains?.find(c => c.current)?.label === 'Task-2'), 'blow_up runs in Task-2')
+    same(stepsOf(r, 'resume').filter(s => s.function === 'blow_up').map(s => stackNames(s.physicalStack)), [['<module>', '~run', '~run', '~run_until_complete', '~run_forever', '~_run_once', '~_run', 'blow_up']], 'blow_up resumed by the loop')
+    same(userTrace(r), ['<module>', 'foo', 'bar', 'blow_up'], 'traceback')
+  },
+  mutations: [
+    { what: 'blow_up in Task-1', ref: R('create_task', '3.14'), change: (r) => { for (const s of r.steps) for (const c of s.asyncChains ?? []) if (c.label === 'Task-2') c.label = 'Task-1' } },
+    { what: 'bar under blow_up', ref: R('create_task', '3.14'), change: renameFrames(/^_run$/, 'bar') },
+    { what: 'frames reversed', ref: R('create_task', '3.14'), change: reverseFrames },
+  ],
+}
+
+export const callGraphAgrees: Check = {
+  title: 'every Python demo on 3.14: a call graph at every await, idle and resume step while a loop runs, nowhere else; at each, our tasks and chains are the runtime\'s (tests/support/callgraph.ts)',
+  rests: PY_DEMOS.map(d => R(d, '3.14')),
+  run(store) {
+    const demos = new Set<string>(PY_DEMOS)
+    for (const entry of store) {
+      if (entry.recording.demo.language === 'python' && entry.version.startsWith('3.14.'))
+        demos.add(entry.demo)
+    }
+    for (const demo of demos) {
+      const r = get(store, R(demo, '3.14'))
+      for (const step of r.steps) {
+        const wanted = step.asyncChains !== null && ['await', 'idle', 'resume'].includes(step.kind)
+        ok((step.callGraph !== undefined) === wanted, `${demo} step ${step.index} (${step.kind}): ${wanted ? 'no' : 'a'} call graph`)
+      }
+      const { compared, problems } = compareChainsWithCallGraph(r)
+      same(problems, [], `${demo}: ours vs the runtime's`)
+      ok(compared > 0 || r.steps.every(s => s.asyncChains === null), `${demo}: nothing compared`)
+    }
+  },
+  mutations: [
+    { what: 'async_loop: bar dropped from our chains', ref: R('async_loop', '3.14'), change: dropFrames(/^bar$/) },
+    { what: 'gather: Task-3 renamed in our chains', ref: R('gather', '3.14'), change: (r) => { for (const s of r.steps) for (const c of s.asyncChains ?? []) if (c.label === 'Task-3') c.label = 'Task-9' } },
+    { what: 'eager_task: awaited by a task not in the graph', ref: R('eager_task', '3.14'), change: (r) => { graphNode(r.steps[34]!, 'Task-2').awaitedBy = ['Task-7'] } },
+    { what: 'create_task: no call graph recorded', ref: R('create_task', '3.14'), change: (r) => { for (const s of r.steps) delete s.callGraph } },
+    { what: 'call_graph: a line of our chain changed', ref: R('call_graph', '3.14'), change: (r) => { r.steps.find(s => s.kind === 'idle')!.asyncChains![0]!.frames[0]!.line! += 1 } },
+    { what: 'task_group: frames of our chains reversed', ref: R('task_group', '3.14'), change: reverseFrames },
+  ],
+}
+
+const EAGER = SLIDE_PICKS.steps['eager_task 3.14']
+const insertStep = (r: Recording) => {
+  r.steps.unshift(structuredClone(r.steps[0]!))
+  r.steps.forEach((s, i) => { s.index = i })
+}
+
+export const eagerSlide: Check = {
+  title: `eager_task, 3.14, the steps the slide walks (${EAGER.join(', ')}): bar at create_task; blow_up called inside create_task above main → foo → bar, Task-2's chain blow_up alone; its first await still there, then bar awaits Task-2; idle: Task-2 awaited by Task-1 (in bar), not before; resumed and raising with only the loop's frames under it; the traceback has main, foo, bar`,
+  rests: [R('eager_task', '3.14')],
+  run(store) {
+    const r = get(store, R('eager_task', '3.14'))
+    const [created, called, awaited, idle, resumed, raised] = EAGER.map(i => stepAt(r, i))
+    same(EAGER.map(i => `${r.steps[i]!.kind} ${r.steps[i]!.function}`), ['line bar', 'call blow_up', 'await blow_up', 'idle select', 'resume blow_up', 'raise blow_up'], 'the steps the slide walks')
+    same([created!.line, created!.physicalStack.at(-1)!.source], [11, 'await asyncio.create_task(blow_up())'], 'bar creates the task')
+    same(r.demo.source.split('\n')[19]?.trim(), 'asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)', 'main sets the eager factory')
+    const loop = ['<module>', '~run', '~run', '~run_until_complete', '~run_forever', '~_run_once', '~_run']
+    const eager = [...loop, 'main', 'foo', 'bar', '~create_task', '~create_task', '~factory', 'blow_up']
+    same(stackNames(called!.physicalStack), eager, 'blow_up\'s first step, inside create_task')
+    same(stepsOf(r, 'call').filter(s => s.function === 'blow_up').map(s => s.index), [called!.index], 'the first step of blow_up')
+    const chain = called!.asyncChains?.find(c => c.current)
+    same([chain?.label, chain?.frames.map(f => f.function)], ['Task-2', ['blow_up']], 'Task-2\'s chain at the call')
+    same(stackNames(awaited!.physicalStack), eager, 'its first await, still inside create_task')
+    same(stepsOf(r, 'await').find(s => s.function === 'blow_up')?.index, awaited!.index, 'blow_up\'s first await')
+    same(graphNode(awaited!, 'Task-2').awaitedBy, [], 'not awaited yet')
+    const handed = stepAt(r, awaited!.index + 1)
+    same([handed.kind, handed.function, stackNames(handed.physicalStack)], ['await', 'bar', [...loop, 'main', 'foo', 'bar']], 'create_task returned: bar awaits')
+    ok(/^<Task pending name='Task-2' coro=<blow_up\(\)/.test(handed.detail ?? ''), `bar awaits Task-2: ${handed.detail}`)
+    same(graphNode(idle!, 'Task-2').awaitedBy, ['Task-1'], 'idle: Task-1 awaits Task-2')
+    same(graphNode(idle!, 'Task-1').frames.map(f => f.function), ['main', 'foo', 'bar'], 'Task-1 waits in bar')
+    same(stackNames(resumed!.physicalStack), [...loop, 'blow_up'], 'resumed by the loop')
+    same(stackNames(raised!.physicalStack), [...loop, 'blow_up'], 'raised with only the loop under it')
+    same(raised!.index, firstRaise(r).index, 'the raise')
+    same(userTrace(r), ['<module>', 'main', 'foo', 'bar', 'blow_up'], 'the traceback')
+  },
+  mutations: [
+    { what: 'a step inserted before (indices shift)', ref: R('eager_task', '3.14'), change: insertStep },
+    { what: 'bar missing under blow_up', ref: R('eager_task', '3.14'), change: dropFrames(/^bar$/) },
+    { what: 'create_task\'s frames gone', ref: R('eager_task', '3.14'), change: dropFrames(/^create_task$/) },
+    { what: 'Task-2\'s chain has bar', ref: R('eager_task', '3.14'), change: (r) => { r.steps[28]!.asyncChains!.find(c => c.current)!.frames.unshift({ ...r.steps[28]!.physicalStack.find(f => f.function === 'bar')! }) } },
+    { what: 'awaited by Task-1 before the idle', ref: R('eager_task', '3.14'), change: (r) => { graphNode(r.steps[30]!, 'Task-2').awaitedBy = ['Task-1'] } },
+    { what: 'awaited by nobody at the idle', ref: R('eager_task', '3.14'), change: (r) => { graphNode(r.steps[34]!, 'Task-2').awaitedBy = [] } },
+    { what: 'foo and bar under blow_up at the resume', ref: R('eager_task', '3.14'), change: (r) => { const stack = r.steps[35]!.physicalStack; stack.splice(-1, 0, ...r.steps[27]!.physicalStack.filter(f => /^(foo|bar)$/.test(f.function))) } },
+    { what: 'bar at the raise', ref: R('eager_task', '3.14'), change: (r) => { const stack = r.steps[37]!.physicalStack; stack.splice(-1, 0, { ...stack.at(-1)!, function: 'bar', line: 11 }) } },
+    { what: 'the traceback without main', ref: R('eager_task', '3.14'), change: (r) => { r.traceback!.frames = r.traceback!.frames.filter(f => f.function !== 'main') } },
+  ],
+}
+
+export const eagerVersions: Check = {
+  title: 'eager_task, every CPython: 3.12+ call blow_up inside create_task above main → foo → bar, and resume it with only the loop\'s frames under it; 3.7-3.11 have no eager_task_factory, 3.6 no asyncio.run (AttributeError)',
+  rests: refs('eager_task', CPYTHONS),
+  run(store) {
+    for (const { version, recording: r } of range(store, 'eager_task', CPYTHONS, '3.6')) {
+      const minor = Number(version.split('.')[1])
+      if (minor < 12) {
+        same(r.traceback!.exception, { type: 'AttributeError', message: `module 'asyncio' has no attribute '${minor === 6 ? 'run' : 'eager_task_factory'}'` }, `${version}: AttributeError`)
+        continue
+      }
+      const called = stepsOf(r, 'call').find(s => s.function === 'blow_up')
+      ok(called, `${version}: blow_up never called`)
+      same(stackNames(called.physicalStack).slice(-7), ['main', 'foo', 'bar', '~create_task', '~create_task', '~factory', 'blow_up'], `${version}: blow_up's call`)
+      same(stepsOf(r, 'resume').filter(s => s.function === 'blow_up').map(s => stackNames(s.physicalStack)), [['<module>', '~run', '~run', '~run_until_complete', '~run_forever', '~_run_once', '~_run', 'blow_up']], `${version}: blow_up resumed by the loop`)
+      same(userTrace(r), ['<module>', 'main', 'foo', 'bar', 'blow_up'], `${version}: traceback`)
+    }
+  },
+  mutations: [
+    { what: '3.12: foo missing under blow_up\'s call', ref: R('eager_task', '3.12'), change: dropFrames(/^foo$/) },
+    { what: '3.13: bar under the resumed blow_up', ref: R('eager_task', '3.13'), change: (r) => { for (const s of stepsOf(r, 'resume').filter(s => s.function === 'blow_up')) s.physicalStack.splice(-1, 0, { ...s.physicalStack.at(-1)!, function: 'bar' }) } },
+    { what: '3.14: created lazily (no create_task under blow_up)', ref: R('eager_task', '3.14'), change: dropFrames(/^(create_task|factory)$/) },
+    { what: '3.11.7: eager_task_factory found', ref: R('eager_task', '3.11.7'), change: (r) => { r.traceback!.exception.message = 'x' } },
+    { what: '3.6: asyncio.run found', ref: R('eager_task', '3.6'), change: (r) => { r.traceback!.exception.message = 'x' } },
+  ],
+}
+
 // --- sentences resting on several -------------------------------------------------------------
 
 export const nick = all('2019: Rust kept every async caller below the callee; JavaScript (Node 10) a single frame', rustAsync, asyncJsOld)
@@ -586,3 +919,7 @@ export const pythonTimeline = all('Python\'s await chain re-entered and its trac
 export const nodeDefault = all('async stack traces on by default since Node 12; async frames count against Error.stackTraceLimit', asyncJsTrace, asyncJsOld, stackTraceLimit)
 export const combinatorsAll = all('the chain through await, Promise.all, any, allSettled; none through .then() or timers', asyncJsTrace, promiseAll, combinators, thenAndTimers)
 export const errorCreation = all('the stack is captured when the Error is created, async callers named from the promise chain', asyncJsTrace, errorAtCreation)
+export const runtimeView = all('CPython 3.14 shows our chain itself: print_call_graph() from inside, pstree from outside', printCallGraph, pstreeOutside)
+export const callGraphNew = all('print_call_graph() on 3.14, no such function before', printCallGraph, noCallGraphBefore314)
+export const taskLostCallers = all('create_task: blow_up in Task-2, its live stack without foo and bar (default and 3.14)', createTask, createTask314)
+export const eager = all('eager tasks on 3.12+, and the steps the slide walks on 3.14', eagerVersions, eagerSlide)

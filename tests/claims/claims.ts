@@ -61,7 +61,12 @@ const S = {
   rustTrace: 'The Rust backtrace: nested polls, named as closures',
   rustSpawn: 'Rust: a spawned task loses its callers',
   thenNow: 'Then and now',
-  py: 'Python 3.6 → 3.13',
+  py314: 'Python 3.14: the runtime shows the logical stack',
+  inside: 'From inside: asyncio.print_call_graph()',
+  outside: 'From outside: pstree',
+  whoAwaits: 'Tasks: who awaits whom',
+  eager: 'Eager tasks (3.12+): the callers are there, then gone',
+  py: 'Python 3.6 → 3.14',
   all: 'All the traces side by side',
   takeaways: 'Takeaways for Monday',
   cover: 'Async Stack Traces',
@@ -219,7 +224,34 @@ export const CLAIMS: Claim[] = [
   c('py-3.10', S.py, '3.10: the same.', K.everyCPython),
   c('py-3.11-carets', S.py, '3.11 adds carets, under one line only: return future.result().', K.everyCPython),
   c('py-3.13-carets', S.py, '3.13: the same frames again; its carets are ~~~^^, and the <module> line gets them too.', K.everyCPython),
-  c('py-every-cpython', S.py, 'Every CPython we recorded keeps foo, bar and blow_up; only the decoration changed.', K.everyCPython),
+  c('py314-title', S.py314, 'Python 3.14: the runtime shows the logical stack', K.runtimeView),
+  c('py314-same-chain', S.py314, 'CPython 3.14 shows the same chain itself: from inside the program, and from another process.', K.runtimeView),
+  c('py314-agree', S.py314, 'And on every recorded 3.14 step, ours and the runtime\'s agree.', K.callGraphAgrees),
+
+  c('inside-prints', S.inside, 'CPython 3.14 prints the running task, Task-1, and its coroutine stack, innermost first: blow_up, bar, foo.', K.printCallGraph),
+  c('inside-before-traceback', S.inside, 'The chain the traceback prints a moment later, but while the program runs.', K.printCallGraph),
+  c('inside-before-314', S.inside, 'Before 3.14 there is no such function: 3.11 stops with an AttributeError.', K.callGraphNew),
+
+  c('outside-held', S.outside, 'Run it: the program runs under CPython 3.14, and while blow_up awaits its sleep the server holds it at that step and runs pstree against its PID, from another process.', K.pstreeOutside),
+  c('outside-our-chain', S.outside, 'Task-1, foo, bar, blow_up, sleep: our chain, read out of the process\'s memory.', K.pstreeOutside),
+
+  c('who-create-task', S.whoAwaits, 'create_task: blow_up runs in Task-2, the task that lost its callers on the thread\'s stack.', K.taskLostCallers),
+  c('who-task-1', S.whoAwaits, 'The runtime still knows who awaits it: Task-1, in bar, in foo.', K.awaitedByTrees),
+  c('who-gather', S.whoAwaits, 'gather: both children, tick and blow_up, hang under bar.', K.awaitedByTrees),
+  c('who-awaited-by', S.whoAwaits, 'This is capture_call_graph\'s awaited_by, as a tree.', K.awaitedByTrees),
+
+  c('eager-title', S.eager, 'Eager tasks (3.12+): the callers are there, then gone', K.eager),
+  c('eager-first-step', S.eager, 'Eager: blow_up\'s first step runs inside create_task, with main, foo and bar right below it on the thread\'s stack.', K.eagerSlide),
+  c('eager-chain-alone', S.eager, 'Yet Task-2\'s chain is blow_up alone.', K.eagerSlide),
+  c('eager-first-await', S.eager, 'Its first await, still on top of main, foo and bar: blow_up suspends, and create_task hands the task back to bar, which awaits it.', K.eagerSlide),
+  c('eager-idle', S.eager, 'Idle: now the runtime knows Task-1, in bar, awaits Task-2.', K.eagerSlide),
+  c('eager-resumed', S.eager, 'Resumed by the event loop: blow_up alone above the loop\'s frames.', K.eagerSlide),
+  c('eager-gone', S.eager, 'foo and bar are gone.', K.eagerSlide),
+  c('eager-raises', S.eager, 'It raises with blow_up alone above the loop\'s frames; the traceback still names main, foo and bar.', K.eagerSlide),
+
+  c('py-3.14', S.py, '3.14: the same again.', K.everyCPython),
+  c('py-every-cpython', S.py, 'Every CPython we recorded keeps foo, bar and blow_up in the traceback; only the decoration changed.', K.everyCPython),
+  c('py-3.14-adds', S.py, 'What 3.14 adds is elsewhere: the live logical stack.', K.runtimeView),
 
   c('all-why', S.all, 'Python and Rust keep the chain because resuming re-enters it; V8 rebuilds it from promises.', K.sideBySide),
 
@@ -227,14 +259,15 @@ export const CLAIMS: Claim[] = [
   c('takeaway-return-await', S.takeaways, '**Return `await`** in async functions that should appear in traces.', K.noAwait),
   c('takeaway-task-names', S.takeaways, '**Name your tasks** (`asyncio.create_task(…, name=…)`): the name shows in the task\'s repr and in "Task exception was never retrieved", never in a traceback.', K.neverRetrieved),
   c('takeaway-debug-mode', S.takeaways, '**asyncio debug mode** (`asyncio.run(…, debug=True)`) prints where a task was created when its exception is never retrieved.', K.neverRetrieved),
+  c('takeaway-py314', S.takeaways, '**Python 3.14**: `asyncio.print_call_graph()` and `python -m asyncio pstree <pid>`.', K.runtimeView),
   c('takeaway-node', S.takeaways, '**Node**: V8\'s `--async-stack-traces` is on by default since Node 12; `async` frames count against `Error.stackTraceLimit` (at 2, `async foo` is cut).', K.nodeDefault),
 ]
 
 export const PENDING: Pending[] = [
   {
-    slide: S.takeaways,
-    sentence: '**Python 3.14**: `asyncio.print_call_graph()` and `python -m asyncio pstree <pid>`.',
-    why: 'no CPython 3.14 recording yet: 3.14 joins the matrix in another branch, which will back this with a demo',
+    slide: S.py314,
+    sentence: 'Before 3.14 no public API gave that much.',
+    why: 'no recording shows what the older APIs give (Task.get_stack() of a suspended task returns foo alone: README, checked by hand on 3.11, 3.13 and 3.14); a demo printing Task.get_stack() / Task.print_stack() on 3.6-3.13 would back it',
   },
 ]
 
@@ -292,7 +325,14 @@ export const NOT_CLAIMS: NotAClaim[] = [
   ...n(S.rustPolls, 'program', 'Only the standard library: a tiny block_on executor and a thread-based sleep.'),
   ...n(S.thenNow, 'title', 'Then and now'),
   ...n(S.thenNow, 'deck', 'Runtimes change.', 'Here is the same program across every version we recorded.'),
-  ...n(S.py, 'title', 'Python 3.6 → 3.13'),
+  ...n(S.py314, 'deck', 'Every logical chain you saw on the Python slides came from our tracer walking the coroutines\' cr_await links.'),
+  ...n(S.inside, 'title', 'From inside: `asyncio.print_call_graph()`'),
+  ...n(S.inside, 'program', 'blow_up calls asyncio.print_call_graph() just before it raises.'),
+  ...n(S.outside, 'title', 'From outside: `pstree`'),
+  ...n(S.outside, 'deck', 'Where that cannot run (no 3.14, ptrace not allowed, macOS without root) this is the recorded tree, and it says so.'),
+  ...n(S.whoAwaits, 'title', 'Tasks: who awaits whom'),
+  ...n(S.eager, 'program', 'main sets asyncio.eager_task_factory; bar creates the task for blow_up.'),
+  ...n(S.py, 'title', 'Python 3.6 → 3.14'),
   ...n(S.py, 'deck', 'One column per click.'),
   ...n(S.all, 'title', 'All the traces side by side'),
   ...n(S.all, 'deck', 'Sync Python, asyncio, V8 and Rust.'),

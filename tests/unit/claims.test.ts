@@ -7,7 +7,7 @@
  * tests/unit/claims-mutations.test.ts shows each check fails when its recordings say otherwise.
  */
 import { describe, expect, it } from 'vitest'
-import type { Check } from '../claims/checks'
+import { type Check, SLIDE_PICKS } from '../claims/checks'
 import { CLAIMS, NOT_CLAIMS, PENDING } from '../claims/claims'
 import { deckSentences } from '../claims/sentences'
 import { loadStore } from '../claims/store'
@@ -51,6 +51,22 @@ describe('the claim list covers slides.md', () => {
       expect(check.rests.length, check.title).toBeGreaterThan(0)
       expect(check.mutations.length, check.title).toBeGreaterThan(0)
     }
+  })
+
+  it('the steps and lines a slide picks by index are the ones the checks read (SLIDE_PICKS)', async () => {
+    const steps: Record<string, number[]> = {}
+    const lines: Record<string, number> = {}
+    for (const slide of await loadDeck()) {
+      for (const [, tag, attrs] of slide.content.matchAll(/<(StackTimeline|CodePane)\b([^>]*)>/g)) {
+        const attr = Object.fromEntries([...attrs!.matchAll(/(:?[\w-]+)="([^"]*)"/g)].map(([, k, v]) => [k!, v!]))
+        if (tag === 'StackTimeline' && attr[':steps'])
+          steps[`${attr.demo} ${attr.version ?? ''}`.trim()] = JSON.parse(attr[':steps']) as number[]
+        if (attr[':line'])
+          lines[attr.demo!] = Number(attr[':line'])
+      }
+    }
+    expect(steps).toEqual(SLIDE_PICKS.steps)
+    expect(lines).toEqual(SLIDE_PICKS.lines)
   })
 
   it('the takeaways\' note counts the takeaways', async () => {
