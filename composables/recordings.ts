@@ -5,6 +5,7 @@
 import deck from 'virtual:recordings'
 import type { ManifestEntry } from '../engine/recordings'
 import type { Recording } from '../engine/schema'
+import { compareVersions } from '../engine/versions'
 
 const manifest: ManifestEntry[] = deck.manifest
 
@@ -36,16 +37,7 @@ export function getRecordingsOf(demo: string): Recording[] {
     .map(load)
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map(Number)
-  const pb = b.split(/[.-]/).map(Number)
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
-    if (d)
-      return d
-  }
-  return 0
-}
+export { compareVersions }
 
 /** "recorded with CPython 3.11.7" */
 export function recordingLabel(recording: Recording): string {

@@ -1,15 +1,16 @@
 /**
  * The trace engine's front door: which adapter runs which demo, and one call to record.
  */
-import { portablePaths, portableRecording, type RecordOptions, type RuntimeAdapter } from './adapter'
+import type { RecordingAdapter, RecordOptions } from './adapter'
 import { checkDemoFile, type Demo } from './demos'
 import { nodeAdapter } from './node'
+import { portablePaths, portableRecording } from './portable'
 import { pythonAdapter } from './python'
 import { rustAdapter } from './rust'
 import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, OutputCapReached } from './spawn'
 
-export const ADAPTERS: Record<Language, RuntimeAdapter> = {
+export const ADAPTERS: Record<Language, RecordingAdapter> = {
   python: pythonAdapter,
   javascript: nodeAdapter,
   rust: rustAdapter,
@@ -64,7 +65,7 @@ export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
 /**
  * Run a demo traced under a runtime (the default one if not given) and return its recording.
  * The demo's file is read again first (still the regular file that was listed, never a link);
- * what comes out, events included, keeps no path of this machine (adapter.ts `portablePaths`).
+ * what comes out, events included, keeps no path of this machine (portable.ts `portablePaths`).
  */
 export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'> & { runtime?: RuntimeInfo } = {}): Promise<Recording> {
   checkDemoFile(demo)

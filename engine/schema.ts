@@ -10,7 +10,7 @@
  * - Paths of the demo are repo-relative (`demos/async_loop.py`); other paths are as
  *   the runtime gave them, except that no path of the recording machine is kept: the
  *   project's own are repo-relative and those under the home folder start with `~/`
- *   (engine/adapter.ts `portablePaths`; `npm run record` refuses to write one that is left).
+ *   (engine/portable.ts `portablePaths`; `npm run record` refuses to write one that is left).
  */
 import { z } from 'zod'
 

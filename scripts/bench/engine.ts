@@ -19,7 +19,7 @@ const ROUNDS = 5
 async function plainRun(demo: Demo): Promise<number> {
   const runtime = await defaultRuntime(demo)
   const adapter = ADAPTERS[demo.language]
-  if ('prepare' in adapter && typeof adapter.prepare === 'function')
+  if (adapter.prepare)
     await adapter.prepare(demo, runtime)
   const { command, args } = adapter.plainCommand(demo, runtime)
   const start = performance.now()
