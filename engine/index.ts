@@ -1,20 +1,13 @@
 /**
- * The trace engine's front door: which adapter runs which demo, and one call to record.
+ * The trace engine's front door: which runtime runs which demo (engine/runtimes.ts), and one
+ * call to record.
  */
-import type { RecordingAdapter, RecordOptions } from './adapter'
+import type { RecordOptions } from './adapter'
 import { checkDemoFile, type Demo } from './demos'
-import { nodeAdapter } from './node'
 import { portablePaths, portableRecording } from './portable'
-import { pythonAdapter } from './python'
-import { rustAdapter } from './rust'
+import { adapterFor, runtimeOf } from './runtimes'
 import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, OutputCapReached } from './spawn'
-
-export const ADAPTERS: Record<Language, RecordingAdapter> = {
-  python: pythonAdapter,
-  javascript: nodeAdapter,
-  rust: rustAdapter,
-}
 
 export class RuntimeMissingError extends Error {
   constructor(public readonly language: Language, detail: string) {
@@ -23,19 +16,13 @@ export class RuntimeMissingError extends Error {
   }
 }
 
-const RUNTIME_HINTS: Record<Language, string> = {
-  python: 'install Python 3 (Debian: apt-get install python3)',
-  javascript: 'install Node.js',
-  rust: 'install Rust (rustup.rs, or Debian: apt-get install rustc)',
-}
-
 const discovered = new Map<Language, Promise<RuntimeInfo[]>>()
 
 /** Every installation of a language's runtime, default first; looked up once per process. */
 export function runtimesFor(language: Language): Promise<RuntimeInfo[]> {
   let found = discovered.get(language)
   if (!found) {
-    found = ADAPTERS[language].discover()
+    found = adapterFor(language).then(adapter => adapter.discover())
     discovered.set(language, found)
   }
   return found
@@ -48,7 +35,7 @@ export function defaultRuntimeFor(language: Language): Promise<RuntimeInfo | nul
   let found = defaults.get(language)
   if (!found) {
     const all = discovered.get(language)
-    found = all ? all.then(runtimes => runtimes[0] ?? null) : ADAPTERS[language].discoverDefault()
+    found = all ? all.then(runtimes => runtimes[0] ?? null) : adapterFor(language).then(adapter => adapter.discoverDefault())
     defaults.set(language, found)
   }
   return found
@@ -58,7 +45,7 @@ export function defaultRuntimeFor(language: Language): Promise<RuntimeInfo | nul
 export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
   const runtime = await defaultRuntimeFor(demo.language)
   if (!runtime)
-    throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${RUNTIME_HINTS[demo.language]}`)
+    throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${runtimeOf(demo.language)?.installHint ?? 'no runtime of this language is registered'}`)
   return runtime
 }
 
@@ -82,7 +69,8 @@ export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo'
   }
   // The cap counts first (it may mark the end truncated), then paths are made portable.
   const portable = { ...options, onEvent: onEvent && ((event: RunEvent) => onEvent(portableEvent(event))) }
-  const recording = await ADAPTERS[demo.language].record({ ...portable, ...capStream(portable), demo, runtime })
+  const adapter = await adapterFor(demo.language)
+  const recording = await adapter.record({ ...portable, ...capStream(portable), demo, runtime })
   return portableRecording(recording, demo)
 }
 

@@ -19,7 +19,8 @@ export const SCHEMA_VERSION = 1
 /** A demo name is a plain file stem: it can never be a path. */
 export const DEMO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i
 
-export const LanguageSchema = z.enum(['python', 'javascript', 'rust'])
+/** A registered runtime's language id (engine/<runtime>/runtime.json): not a closed list, a runtime is a plug-in. */
+export const LanguageSchema = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a runtime\'s language id like "python"')
 export type Language = z.infer<typeof LanguageSchema>
 
 export const FrameSchema = z.object({

@@ -336,3 +336,5 @@ export const pythonAdapter = withPipeline({
   crossCheck,
   compileError: ({ outcome }) => outcome.tracer?.exc?.compile ? outcome.tracer.exc.type : null,
 })
+
+export default pythonAdapter

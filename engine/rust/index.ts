@@ -319,3 +319,5 @@ export const rustAdapter = withPipeline({
   crossCheck,
   raiseDetailFromTraceback: true,
 })
+
+export default rustAdapter
