@@ -1,36 +1,25 @@
 /**
  * The runtimes the deck knows, as each declares itself in its folder's `runtime.json`
  * (engine/<folder>/runtime.json): its language id, display name, file extensions, shiki
- * grammar, colour and install hint. Browser-safe: the deck's components read this list,
- * the engine's registry (engine/runtimes.ts) adds each runtime's adapter to it.
+ * grammar, colour and install hint. Browser-safe: the deck's pages read this list; the
+ * engine's registry (engine/runtimes.ts) validates it and adds each runtime's adapter.
  */
-import { z } from 'zod'
-
-export const RuntimeManifestSchema = z.object({
+/** What a runtime.json declares; validated by the engine's registry (engine/runtimes.ts), which has zod: the deck's pages need not. */
+export interface RuntimeManifest {
   /** The id demos and recordings name it by (`demo.language`): `python`, `javascript`, `rust`. */
-  language: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case id like "python"'),
+  language: string
   /** What the deck calls it: `Python`. */
-  name: z.string().min(1),
+  name: string
   /** The demo files it runs, by extension: `[".py"]`. */
-  extensions: z.array(z.string().regex(/^\.[a-z0-9]+$/i, 'must be an extension like ".py"')).min(1),
+  extensions: string[]
   /** The shiki grammar that highlights its demos. */
-  shiki: z.string().min(1),
+  shiki: string
   /** Its colour in the deck (a CSS colour; Okabe–Ito for the built-in ones). */
-  color: z.string().min(1),
+  color: string
   /** What to tell someone who has no installation of it. */
-  installHint: z.string().min(1),
+  installHint: string
   /** The adapter module, relative to the folder (default `index.ts`): it exports the adapter as `default`. */
-  adapter: z.string().default('index.ts'),
-}).strict()
-export type RuntimeManifest = z.infer<typeof RuntimeManifestSchema>
-
-/** Validate one runtime.json; the error names the file and the field. */
-export function parseRuntimeManifest(data: unknown, source: string): RuntimeManifest {
-  const result = RuntimeManifestSchema.safeParse(data)
-  if (result.success)
-    return result.data
-  const issue = result.error.issues[0]!
-  throw new Error(`${source}: invalid runtime.json at \`${issue.path.join('.') || '(root)'}\`: ${issue.message}`)
+  adapter?: string
 }
 
 /** engine/*\/runtime.json: bundled by Vite where it runs (the deck, Vitest), read from disk under plain Node. */
@@ -55,4 +44,4 @@ function builtinFiles(): Record<string, unknown> {
 /** The built-in runtimes, each with the folder it came from (`python`), in folder order. */
 export const BUILTIN_RUNTIMES: (RuntimeManifest & { folder: string })[] = Object.entries(builtinFiles())
   .sort(([a], [b]) => a.localeCompare(b))
-  .map(([path, data]) => ({ ...parseRuntimeManifest(data, `engine/${path.slice(2)}`), folder: path.split('/')[1]! }))
+  .map(([path, data]) => ({ ...(data as RuntimeManifest), folder: path.split('/')[1]! }))

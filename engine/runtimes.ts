@@ -7,10 +7,39 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { z } from 'zod'
 import type { RecordingAdapter } from './adapter'
-import { BUILTIN_RUNTIMES, parseRuntimeManifest, type RuntimeManifest } from './runtime-manifests'
+import { BUILTIN_RUNTIMES, type RuntimeManifest } from './runtime-manifests'
+
+/** A runtime.json (engine/runtime-manifests.ts `RuntimeManifest`), checked. */
+export const RuntimeManifestSchema = z.object({
+  /** The id demos and recordings name it by (`demo.language`): `python`, `javascript`, `rust`. */
+  language: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lower-case id like "python"'),
+  /** What the deck calls it: `Python`. */
+  name: z.string().min(1),
+  /** The demo files it runs, by extension: `[".py"]`. */
+  extensions: z.array(z.string().regex(/^\.[a-z0-9]+$/i, 'must be an extension like ".py"')).min(1),
+  /** The shiki grammar that highlights its demos. */
+  shiki: z.string().min(1),
+  /** Its colour in the deck (a CSS colour; Okabe–Ito for the built-in ones). */
+  color: z.string().min(1),
+  /** What to tell someone who has no installation of it. */
+  installHint: z.string().min(1),
+  /** The adapter module, relative to the folder (default `index.ts`): it exports the adapter as `default`. */
+  adapter: z.string().default('index.ts'),
+}).strict()
+
+/** Validate one runtime.json; the error names the file and the field. */
+export function parseRuntimeManifest(data: unknown, source: string): RuntimeManifest & { adapter: string } {
+  const result = RuntimeManifestSchema.safeParse(data)
+  if (result.success)
+    return result.data
+  const issue = result.error.issues[0]!
+  throw new Error(`${source}: invalid runtime.json at \`${issue.path.join('.') || '(root)'}\`: ${issue.message}`)
+}
 
 export interface RegisteredRuntime extends RuntimeManifest {
+  adapter: string
   /** The runtime's folder (absolute). */
   dir: string
 }
@@ -29,7 +58,7 @@ function add(runtime: RegisteredRuntime): RegisteredRuntime {
 }
 
 for (const { folder, ...manifest } of BUILTIN_RUNTIMES)
-  add({ ...manifest, dir: join(ENGINE_DIR, folder) })
+  add({ ...parseRuntimeManifest(manifest, `engine/${folder}/runtime.json`), dir: join(ENGINE_DIR, folder) })
 
 /** Add the runtime a folder declares (its runtime.json); a runtime of the same language is replaced. */
 export function registerRuntime(folder: string): RegisteredRuntime {
