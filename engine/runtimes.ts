@@ -94,7 +94,8 @@ export function adapterFor(language: string): Promise<RecordingAdapter> {
     const runtime = registry.get(language)
     if (!runtime)
       return Promise.reject(new Error(`no runtime registered for language "${language}"`))
-    found = import(pathToFileURL(join(runtime.dir, runtime.adapter)).href).then((module: { default?: RecordingAdapter }) => {
+    // A plug-in is found at run time, not bundled: Vite is not to resolve it.
+    found = import(/* @vite-ignore */ pathToFileURL(join(runtime.dir, runtime.adapter)).href).then((module: { default?: RecordingAdapter }) => {
       if (!module.default?.record)
         throw new Error(`${join(runtime.dir, runtime.adapter)} must export its adapter (withPipeline(…)) as default`)
       return module.default

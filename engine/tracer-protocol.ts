@@ -34,10 +34,14 @@ export const HelloEventSchema = z.object({
   impl: z.string().optional(),
   version: z.string().optional(),
   executable: z.string().optional(),
+  /** The most steps it will send before `capped`. */
+  maxSteps: z.number().int().optional(),
 })
 
 export const StepEventSchema = z.object({
   e: z.literal('step'),
+  /** The step's number, from 0 (informative: the engine counts the steps it receives). */
+  i: z.number().int().optional(),
   k: StepKindSchema,
   /** Program time, ms (tracer time taken out). */
   t: z.number(),
@@ -74,6 +78,10 @@ export const EndEventSchema = z.object({
   exit: z.number().int().nullable(),
   signal: z.string().nullable().optional(),
   started: z.boolean(),
+  /** Steps sent, whether the step limit was reached, the tracer's own time (ms): informative. */
+  steps: z.number().int().optional(),
+  capped: z.boolean().optional(),
+  overheadMs: z.number().optional(),
   /** Steps left out close to the recursion limit. */
   skipped: z.number().int().optional(),
 })
@@ -201,16 +209,17 @@ export interface TracedCommand {
   env?: Record<string, string>
   /** Pipes after fd 3 (gdb's own messages on fd 4). */
   morePipes?: number
-  /** Output before `hello` is not the program's yet (or races ahead of it): hand it on only after. */
+  /** Output before `hello` is not the program's yet (or races ahead of it): hand it on only after (else it is `held`). */
   holdOutputUntilHello?: boolean
 }
 
 /**
  * Run a command whose tracer speaks the protocol on fd 3, with the run's limits: its steps
  * go to the context as they come; `done` resolves once every pipe is closed, fd 3 too
- * (even one a grandchild held: see spawnLimited), with the tracer's report.
+ * (even one a grandchild held: see spawnLimited), with the tracer's report and the output
+ * still held back when no `hello` came (the caller decides whether it was the program's).
  */
-export function runTracer(traced: TracedCommand, context: TraceContext): { spawned: LimitedSpawn, done: Promise<{ run: LimitedSpawnResult, report: TracerReport }> } {
+export function runTracer(traced: TracedCommand, context: TraceContext): { spawned: LimitedSpawn, done: Promise<{ run: LimitedSpawnResult, report: TracerReport, held: OutputChunk[] }> } {
   let early: OutputChunk[] | null = traced.holdOutputUntilHello ? [] : null
   const spawned = spawnLimited({
     command: traced.command,
@@ -227,5 +236,5 @@ export function runTracer(traced: TracedCommand, context: TraceContext): { spawn
     early?.splice(0).forEach(context.onOutput)
     early = null
   })
-  return { spawned, done: spawned.done.then(run => ({ run, report: report() })) }
+  return { spawned, done: spawned.done.then(run => ({ run, report: report(), held: early ?? [] })) }
 }

@@ -271,7 +271,8 @@ async function trace(context: TraceContext): Promise<TraceOutcome> {
   const { hello } = report
   if (!hello && !killed && !run.spawnError) {
     const stderr = streamText(run.output, 'stderr').trim().split('\n').slice(-5).join('\n')
-    throw new Error(`the Python tracer did not start under ${runtime.executable} (exit ${run.exitCode ?? run.signal}) for ${demo.file}${stderr ? `:\n${stderr}` : ''}`)
+    const said = report.warnings.length ? ` (${report.warnings.join('; ')})` : ''
+    throw new Error(`the Python tracer did not start under ${runtime.executable} (exit ${run.exitCode ?? run.signal}) for ${demo.file}${said}${stderr ? `:\n${stderr}` : ''}`)
   }
   return {
     run,

@@ -241,9 +241,10 @@ async function trace(context: TraceContext): Promise<TraceOutcome> {
     spawned.extra[1]!.setEncoding('utf8').on('data', (text: string) => {
       gdbLog = (gdbLog + text).slice(-4000)
     })
-    const { run, report } = await done
+    const { run, report, held } = await done
     const killed = run.timedOut || run.truncated || run.cancelled
     if (report.hello || run.timedOut || run.cancelled) {
+      held.forEach(context.onOutput) // killed before gdb said hello: what it printed is all there is
       const { end } = report
       return { run, exit: end ? { code: end.exit, signal: end.signal ?? null } : undefined, notes: tracerNotes(report, demo, end?.exit ?? null, killed), tracer: report }
     }
