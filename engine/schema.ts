@@ -141,13 +141,15 @@ export const RecordingSchema = z.object({
 })
 export type Recording = z.infer<typeof RecordingSchema>
 
-/** Events a run emits while it happens: the dev server streams these to the slide. */
-export type RunEvent =
-  | { type: 'start', demo: string, runtime: RuntimeInfo, command: string[] }
-  | { type: 'output', chunk: OutputChunk }
-  | { type: 'step', step: Step }
-  | { type: 'end', recording: Recording }
-  | { type: 'error', message: string }
+/** Events a run emits while it happens: the dev server streams these to the slide (one NDJSON line each). */
+export const RunEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('start'), demo: z.string(), runtime: RuntimeInfoSchema, command: z.array(z.string()) }),
+  z.object({ type: z.literal('output'), chunk: OutputChunkSchema }),
+  z.object({ type: z.literal('step'), step: StepSchema }),
+  z.object({ type: z.literal('end'), recording: RecordingSchema }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+])
+export type RunEvent = z.infer<typeof RunEventSchema>
 
 /**
  * A path inside the recordings folder, written relative to the folder that holds it
