@@ -4,17 +4,13 @@
  * (slides.md) must change, not this test.
  */
 import { describe, expect, it } from 'vitest'
+import { findEntry, versionMatches } from '../../engine/recording-lookup'
 import { readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
 
+/** A demo's recording, found as the deck finds it (engine/recording-lookup.ts). */
 function recordingOf(demo: string, version?: string): Recording {
-  const entries = readManifest().filter(e => e.demo === demo)
-  const entry = version
-    ? entries.find(e => e.version === version || e.version.startsWith(`${version}.`))
-    : entries.find(e => e.default)
-  if (!entry)
-    throw new Error(`no recording of ${demo}${version ? ` ${version}` : ''}: run npm run record${version ? ' -- --matrix' : ''}`)
-  return readManifestRecording(entry)
+  return readManifestRecording(findEntry(readManifest(), demo, version))
 }
 
 /** User frames of the error trace, outermost first, as `async name` / `name`. */
@@ -25,7 +21,7 @@ function userTrace(demo: string, version?: string): string[] {
   return tb.frames.filter(f => f.isUser).map(f => `${f.isAsync ? 'async ' : ''}${f.function.replace(/^.*::(\w+)::\{\{closure\}\}$/, '$1')}`)
 }
 
-const hasVersion = (demo: string, version: string) => readManifest().some(e => e.demo === demo && e.version.startsWith(`${version}.`))
+const hasVersion = (demo: string, version: string) => readManifest().some(e => e.demo === demo && versionMatches(e.version, version))
 
 describe('claims the talk makes', () => {
   it('sync Python: the traceback shows <module> → foo → bar → blow_up', () => {
