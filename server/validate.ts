@@ -1,7 +1,9 @@
 /**
  * What a run request may contain: a JSON object with one field, `demo`, naming a demo
- * listed from disk. Never a path, never code. Plain functions, unit-tested without HTTP.
+ * listed from disk. Never a path, never code. Plain functions (the body's shape: zod),
+ * unit-tested without HTTP.
  */
+import { z } from 'zod'
 import { DEMO_NAME, scanDemos, type Demo, type DemoProblem } from '../engine/demos'
 import type { Refusal } from './access'
 
@@ -31,6 +33,9 @@ export function tooLarge(maxBytes = DEFAULT_MAX_BODY_BYTES): Refusal {
   return { status: 413, code: 'body-too-large', message: `a run request is at most ${maxBytes} bytes: send {"demo": "<name>"}` }
 }
 
+/** A run request's body: only `demo`, a demo name (checked apart: a bad one has its own code). */
+const RunBodySchema = z.object({ demo: z.string() }).strict()
+
 /** The demo name from a run request's body, or why the body is refused. */
 export function parseRunBody(raw: string): { name: string } | Refusal {
   let data: unknown
@@ -40,14 +45,17 @@ export function parseRunBody(raw: string): { name: string } | Refusal {
   catch {
     return { status: 400, code: 'bad-json', message: 'the request body is not JSON: send {"demo": "<name>"}' }
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    return { status: 400, code: 'bad-body', message: 'the request body must be a JSON object: {"demo": "<name>"}' }
-  const extra = Object.keys(data).filter(key => key !== 'demo')
-  if (extra.length)
-    return { status: 400, code: 'bad-body', message: `unexpected field ${JSON.stringify(extra[0]!.slice(0, 40))}: the body is only {"demo": "<name>"}` }
-  const name = (data as { demo?: unknown }).demo
-  if (typeof name !== 'string')
+  const body = RunBodySchema.safeParse(data)
+  if (!body.success) {
+    // A stray field is named first, whatever else is wrong.
+    const issue = body.error.issues.find(found => found.code === 'unrecognized_keys') ?? body.error.issues[0]!
+    if (issue.code === 'unrecognized_keys')
+      return { status: 400, code: 'bad-body', message: `unexpected field ${JSON.stringify(issue.keys[0]!.slice(0, 40))}: the body is only {"demo": "<name>"}` }
+    if (issue.path.length === 0)
+      return { status: 400, code: 'bad-body', message: 'the request body must be a JSON object: {"demo": "<name>"}' }
     return { status: 400, code: 'bad-body', message: 'the field "demo" must be a string: the name of a file in demos/ without its extension' }
+  }
+  const name = body.data.demo
   if (!DEMO_NAME.test(name))
     return { status: 400, code: 'bad-name', message: `${JSON.stringify(name.slice(0, 80))} is not a demo name: a name is a file stem like "async_loop", never a path` }
   return { name }
