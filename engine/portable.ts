@@ -17,6 +17,11 @@ type DemoPaths = Pick<Demo, 'absPath' | 'file'>
  * in the project → repo-relative; under the home folder → `~/…`.
  */
 export function pathRewrites(demo: DemoPaths): [from: string, to: string][] {
+  // Asked for every string of every step: made once per demo.
+  const key = `${demo.absPath}\0${demo.file}`
+  const known = rewriteRules.get(key)
+  if (known)
+    return known
   const rules: [string, string][] = [
     [`file://${demo.absPath}`, demo.file],
     [demo.absPath, demo.file],
@@ -32,11 +37,16 @@ export function pathRewrites(demo: DemoPaths): [from: string, to: string][] {
     const prefix = to ? `${to}/` : ''
     rules.push([`file://${folder}/`, prefix], [`${folder}/`, prefix])
   }
+  rewriteRules.set(key, rules)
   return rules
 }
 
+const rewriteRules = new Map<string, [string, string][]>()
+
 /** Rewrite the paths of this machine in a text (output, a frame's file, a note) so a recording is the same on every machine. */
 export function portablePaths(text: string, demo: DemoPaths): string {
+  if (!text.includes('/'))
+    return text // every path rewritten has one: most strings of a step (names, source lines) are passed at once
   for (const [from, to] of pathRewrites(demo)) {
     if (text.includes(from))
       text = text.split(from).join(to)
