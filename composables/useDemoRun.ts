@@ -9,7 +9,7 @@
  * Only the window that started a run talks to the server; the others replay its events.
  */
 import { computed, getCurrentScope, onScopeDispose, ref, shallowRef, toValue, triggerRef, type MaybeRefOrGetter } from 'vue'
-import type { OutputChunk, Recording, RuntimeInfo, Step } from '../engine/schema'
+import type { OutputChunk, OutsideView, Recording, RuntimeInfo, Step } from '../engine/schema'
 import { parseNdjson, PASSWORD_HEADER, RUN_PATH, STATUS_PATH, type ErrorBody, type LiveEvent, type StatusBody } from '../server/protocol'
 
 export type RunState = 'idle' | 'running' | 'done' | 'failed' | 'timed-out' | 'recorded'
@@ -26,6 +26,12 @@ export interface DemoRunOptions {
   fetch?: typeof fetch
   /** Mirror runs between this browser's windows (presenter and audience); on by default. */
   mirror?: boolean
+  /**
+   * Look at the running program from outside: run it under the server's CPython 3.14 and,
+   * while this function of the demo awaits, run `python3.14 -m asyncio pstree <its pid>`
+   * (`outside`). Where the server cannot, the recording's pstree output is shown instead.
+   */
+  pstreeAt?: string
 }
 
 /** What one window tells the others about a run of a demo (see `useDemoRun`). */
@@ -124,6 +130,8 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
   const output = shallowRef<OutputChunk[]>([])
   const steps = shallowRef<Step[]>([])
   const recording = shallowRef<Recording | null>(null)
+  /** The program seen from outside (pstree): live, or the recording's. */
+  const outside = shallowRef<OutsideView | null>(null)
   const error = ref<string | null>(null)
   const queuedPosition = ref<number | null>(null)
   const cancelled = ref(false)
@@ -152,7 +160,8 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     catch {} // a closed channel: nobody to tell
   }
   function openChannel(): void {
-    const wanted = `${MIRROR_CHANNEL_PREFIX}${toValue(name)}`
+    // A pstree run is another kind of run: only windows showing that kind follow it.
+    const wanted = `${MIRROR_CHANNEL_PREFIX}${toValue(name)}${options.pstreeAt === undefined ? '' : `+pstree:${options.pstreeAt}`}`
     if (options.mirror === false || typeof BroadcastChannel === 'undefined' || channelName === wanted)
       return
     channel?.close()
@@ -180,6 +189,7 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
       recording.value = committed
       output.value = committed?.run.output ?? []
       steps.value = committed?.steps ?? []
+      outside.value = committed?.outsideView ?? null
       command.value = committed?.command ?? null
       runtime.value = committed?.runtime ?? null
       elapsedMs.value = committed?.run.wallTimeMs ?? 0
@@ -187,6 +197,7 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     catch (e) {
       recording.value = null
       output.value = []
+      outside.value = null
       error.value = (e as Error).message
     }
     state.value = 'recorded'
@@ -203,11 +214,15 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
       return showRecording(status ? `the dev server has no demo named ${toValue(name)}` : null)
     if (!demo.runtime)
       return showRecording(demo.reason)
+    const live = options.pstreeAt === undefined ? demo.runtime : status.pstree?.runtime
+    if (!live)
+      return showRecording(status.pstree?.reason ?? 'this dev server cannot run pstree against a live run')
     openChannel()
     if (state.value === 'recorded') {
       const committed = recording.value
       state.value = 'idle'
-      runtime.value = demo.runtime
+      runtime.value = live
+      outside.value = null
       command.value = committed?.command ?? command.value
       output.value = []
       steps.value = []
@@ -237,8 +252,12 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
         steps.value.push(event.step)
         triggerRef(steps)
         break
+      case 'outside':
+        outside.value = event.view
+        break
       case 'end':
         recording.value = event.recording
+        outside.value = event.recording.outsideView ?? outside.value
         // The recording's output is the whole, merged output: show exactly that.
         output.value = event.recording.run.output
         state.value = event.recording.run.timedOut ? 'timed-out' : 'done'
@@ -256,6 +275,7 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     output.value = []
     steps.value = []
     recording.value = null
+    outside.value = null
     error.value = null
     cancelled.value = false
     queuedPosition.value = null
@@ -350,7 +370,7 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
       const res = await doFetch(`${base}${RUN_PATH}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', ...(pass ? { [PASSWORD_HEADER]: pass } : {}) },
-        body: JSON.stringify({ demo: toValue(name) }),
+        body: JSON.stringify(options.pstreeAt === undefined ? { demo: toValue(name) } : { demo: toValue(name), pstree: options.pstreeAt }),
         signal: own.signal,
         cache: 'no-store',
       })
@@ -447,6 +467,7 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     output,
     steps,
     recording,
+    outside,
     error,
     queuedPosition,
     cancelled,

@@ -7,7 +7,7 @@
 import type { Demo } from './demos'
 import type { LimitedSpawnResult } from './spawn'
 import type { TracerReport } from './tracer-protocol'
-import type { Language, OutputChunk, Recording, RunEvent, RuntimeInfo, Step, Traceback } from './schema'
+import type { Language, OutputChunk, OutsideView, Recording, RunEvent, RuntimeInfo, Step, Traceback } from './schema'
 
 export interface RecordOptions {
   demo: Demo
@@ -18,6 +18,12 @@ export interface RecordOptions {
   signal?: AbortSignal
   /** Called as things happen: output chunks and steps, in order. */
   onEvent?: (event: RunEvent) => void
+  /**
+   * CPython 3.14+ only: the name of a function of the demo. At the first idle step where a
+   * task's chain holds it (e.g. `blow_up`, awaiting its sleep) the program is held while
+   * `python3.14 -m asyncio pstree <its pid>` runs against it (Recording.outsideView).
+   */
+  pstreeAt?: string
 }
 
 export interface PlainCommand {
@@ -38,6 +44,10 @@ export interface TraceContext {
   onOutput: (chunk: OutputChunk) => void
   /** Each step as it is taken, in order (this machine's paths: the pipeline rewrites them). */
   onStep: (step: Step) => void
+  /** RecordOptions.pstreeAt: where to look at the program from outside, where the runtime can. */
+  pstreeAt?: string
+  /** The program seen from outside, once it is (this machine's paths: the pipeline rewrites them). */
+  onOutsideView: (view: OutsideView) => void
 }
 
 /** What a traced run left, as the adapter saw it. */
@@ -54,6 +64,8 @@ export interface TraceOutcome {
   tracer?: TracerReport
   /** No code of the program ran under the tracer (nothing paused, nothing traced). */
   nothingRan?: boolean
+  /** The program seen from outside (CPython 3.14's pstree), where the run asked for it. */
+  outsideView?: OutsideView
 }
 
 /** Everything known once the traced program has ended: what an adapter's traceback hooks read. */

@@ -1,6 +1,7 @@
 /**
  * What `npm run record -- --check` compares between a committed recording and a fresh
- * run: the frames, the exception and the output. Timings, PIDs and addresses are ignored.
+ * run: the frames, the exception, the output and the outside view (pstree). Timings, PIDs and
+ * addresses are ignored.
  */
 import { streamText } from './spawn'
 import type { Frame, Recording } from './schema'
@@ -40,6 +41,13 @@ export function diffRecordings(committed: Recording, fresh: Recording): string[]
     differences.push(`exit: committed ${exitText(committed)}, fresh ${exitText(fresh)}`)
   if (committed.run.timedOut !== fresh.run.timedOut || committed.run.truncated !== fresh.run.truncated)
     differences.push(`run: committed ${runFlags(committed)}, fresh ${runFlags(fresh)}${fresh.stepsNote ? ` (fresh run's notes: ${fresh.stepsNote})` : ''}`)
+  // The program seen from outside (pstree): unless the fresh run could not look (ptrace refused here …).
+  const was = committed.outsideView
+  const now = fresh.outsideView
+  if (!was !== !now)
+    differences.push(`outside view: ${was ? 'committed has one' : 'committed has none'}, fresh run ${now ? 'has one' : 'has none'}`)
+  else if (was && now && !now.note && normalizeOutput(was.stdout) !== normalizeOutput(now.stdout))
+    differences.push(`outside view (${now.command.slice(0, -1).join(' ')}): ${firstDifference(normalizeOutput(was.stdout), normalizeOutput(now.stdout))}`)
   for (const stream of ['stdout', 'stderr'] as const) {
     const before = normalizeOutput(streamText(committed.run.output, stream))
     const after = normalizeOutput(streamText(fresh.run.output, stream))

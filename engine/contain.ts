@@ -15,6 +15,14 @@
  *     the process that would keep the run from ever ending.
  * Each match gets SIGKILL (no catching, no ignoring). One pass can miss a process forked
  * while it reads /proc, so passes repeat until /proc lists no process not yet looked at.
+ *
+ * Pid reuse: the sweep runs after the program has exited and been reaped, and pids here
+ * wrap at 32768, so the program's pid may by then name another process. The kernel hands a
+ * pid out again only once no process uses it as pid, group or session; so as long as no
+ * process has the leader's pid, a group or session of that number is still the run's, and
+ * once one has, it is the run's only if it started when the program did (its start time
+ * in /proc is kept at spawn). Otherwise the group and session are not touched: killing a
+ * stranger's (another run's, the test runner's) is far worse than missing one.
  * The sweep runs when a run ends (a few milliseconds for a hundred processes), never
  * while it runs.
  *
@@ -41,6 +49,8 @@ export interface RunProcesses {
   leader: number
   /** The program's ends of its pipes (`socket:[123]`), as /proc shows them in every holder. */
   pipes: string[]
+  /** When the program started (/proc/<pid>/stat field 22), to tell it from a later process given the same pid; null without /proc. */
+  leaderStart: string | null
 }
 
 export function newRunId(): string {
@@ -61,6 +71,26 @@ export function pipesOf(pid: number, fds: number[]): string[] {
   })
 }
 
+/** A process's start time in clock ticks since boot, or null (gone, or no /proc). */
+export function startTimeOf(pid: number): string | null {
+  if (!HAS_PROC)
+    return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    // Fields after `(comm)`: state is field 3, starttime field 22.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
+  }
+  catch {
+    return null
+  }
+}
+
+/** Whether the leader's pid still means this run: the program itself, or no process at all. */
+function leaderPidIsTheRuns(run: RunProcesses): boolean {
+  const now = startTimeOf(run.leader)
+  return now === null || now === run.leaderStart
+}
+
 function kill(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL')
@@ -74,12 +104,10 @@ function kill(pid: number): void {
  * then are processes' fds looked at).
  */
 export async function killRun(run: RunProcesses, pipesOpen: () => boolean): Promise<void> {
-  try {
-    process.kill(-run.leader, 'SIGKILL')
-  }
-  catch {
-    kill(run.leader) // no process group support (Windows)
-  }
+  if (process.platform === 'win32')
+    kill(run.leader) // no process groups
+  else if (leaderPidIsTheRuns(run))
+    killGroup(run.leader)
   if (!HAS_PROC)
     return
   const marker = Buffer.from(`${RUN_ID_VARIABLE}=${run.runId}\0`)
@@ -95,9 +123,10 @@ export async function killRun(run: RunProcesses, pipesOpen: () => boolean): Prom
     if (fresh.length === 0 || performance.now() > giveUpAt)
       return
     const pipes = pipesOpen() ? new Set(run.pipes) : null
+    const byGroup = leaderPidIsTheRuns(run)
     for (const pid of fresh) {
       seen.add(pid)
-      if (isRunProcess(pid, run, marker, pipes))
+      if (isRunProcess(pid, run, marker, pipes, byGroup))
         kill(pid)
     }
     await new Promise(resolve => setImmediate(resolve))
@@ -108,14 +137,21 @@ function listPids(): number[] {
   return readdirSync('/proc').map(Number).filter(Number.isInteger)
 }
 
-function isRunProcess(pid: number, run: RunProcesses, marker: Buffer, pipes: Set<string> | null): boolean {
+function killGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGKILL')
+  }
+  catch {} // no such group left: nothing to do (never the pid alone, which may be another's by now)
+}
+
+function isRunProcess(pid: number, run: RunProcesses, marker: Buffer, pipes: Set<string> | null, byGroup: boolean): boolean {
   try {
     // `pid (comm) state ppid pgrp session …`; comm may hold spaces and parentheses.
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
     const [state, , group, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     if (state === 'Z' || state === 'X') // dead already, only not reaped
       return false
-    return Number(group) === run.leader || Number(session) === run.leader
+    return (byGroup && (Number(group) === run.leader || Number(session) === run.leader))
       || readFileSync(`/proc/${pid}/environ`).includes(marker)
       || (pipes !== null && holdsAny(pid, pipes))
   }

@@ -5,6 +5,7 @@
 import type { RecordOptions } from './adapter'
 import { checkDemoFile, type Demo } from './demos'
 import { portablePaths, portableRecording } from './portable'
+import { hasPstree } from './python'
 import { adapterFor, runtimeOf } from './runtimes'
 import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, OutputCapReached } from './spawn'
@@ -49,6 +50,11 @@ export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
   return runtime
 }
 
+/** The newest CPython >= 3.14 here: the one that can look at a run from outside (`python -m asyncio pstree`). */
+export async function pstreeRuntime(): Promise<RuntimeInfo | null> {
+  return (await runtimesFor('python')).filter(hasPstree).sort((a, b) => b.version.localeCompare(a.version, 'en', { numeric: true }))[0] ?? null
+}
+
 /**
  * Run a demo traced under a runtime (the default one if not given) and return its recording.
  * The demo's file is read again first (still the regular file that was listed, never a link);
@@ -65,7 +71,7 @@ export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo'
       return { ...event, runtime: { ...event.runtime, executable: portablePaths(event.runtime.executable, demo) } }
     if (event.type === 'error')
       return { ...event, message: portablePaths(event.message, demo) }
-    return event // output and steps: made portable by the adapter as they stream
+    return event // output, steps and the outside view: made portable by the adapter as they stream
   }
   // The cap counts first (it may mark the end truncated), then paths are made portable.
   const portable = { ...options, onEvent: onEvent && ((event: RunEvent) => onEvent(portableEvent(event))) }

@@ -101,6 +101,8 @@ export async function recordTraced(adapter: RuntimeAdapter, options: RecordOptio
     signal: options.signal,
     onOutput: chunk => output.push(chunk),
     onStep: step => stream.push(step),
+    pstreeAt: options.pstreeAt,
+    onOutsideView: view => onEvent?.({ type: 'outside', view: portableValue(view, demo) }),
   })
   output.flush()
   const { run } = outcome
@@ -137,6 +139,7 @@ export async function recordTraced(adapter: RuntimeAdapter, options: RecordOptio
     traceback,
     steps,
     stepsNote: joinNotes(notes),
+    ...(outcome.outsideView ? { outsideView: portableValue(outcome.outsideView, demo) } : {}),
   })
 }
 

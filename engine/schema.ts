@@ -73,6 +73,26 @@ export const AsyncChainSchema = z.object({
 })
 export type AsyncChain = z.infer<typeof AsyncChainSchema>
 
+/**
+ * One node of the runtime's own async call graph (CPython 3.14+: `asyncio.capture_call_graph`),
+ * recorded beside our `asyncChains` so the two can be checked against each other.
+ */
+export const CallGraphNodeSchema = z.object({
+  /** The task's name (`Task-1`), or `<_GatheringFuture #1>` for a future that is not a task. */
+  label: z.string(),
+  /** True for a task, false for another future that tasks await (gather's). */
+  task: z.boolean(),
+  /**
+   * The coroutine stack capture_call_graph gives, outermost first (it gives it innermost
+   * first). The running task's is read off the thread's stack from the step's frame, the
+   * others' by following `cr_await` from the task's coroutine.
+   */
+  frames: z.array(FrameSchema),
+  /** The labels of what awaits this one (capture_call_graph's `awaited_by`), nodes of the same step. */
+  awaitedBy: z.array(z.string()),
+})
+export type CallGraphNode = z.infer<typeof CallGraphNodeSchema>
+
 export const StepSchema = z.object({
   index: z.number().int().nonnegative(),
   kind: StepKindSchema,
@@ -89,6 +109,12 @@ export const StepSchema = z.object({
   asyncChains: z.array(AsyncChainSchema).nullable(),
   /** Extra runtime detail (the exception at a raise, the value awaited …), in the runtime's words. */
   detail: z.string().nullable(),
+  /**
+   * Optional. The runtime's own call graph of every pending task, one node per future (tasks
+   * in the order of `asyncChains`, then the futures between them), where the runtime can give
+   * it: CPython 3.14+, at await, idle and resume steps while an event loop runs. Absent elsewhere.
+   */
+  callGraph: z.array(CallGraphNodeSchema).optional(),
 })
 export type Step = z.infer<typeof StepSchema>
 
@@ -110,6 +136,25 @@ export const RuntimeInfoSchema = z.object({
   executable: z.string(),
 })
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>
+
+/**
+ * The running program seen from outside, by another process: CPython 3.14's
+ * `python3.14 -m asyncio pstree <pid>` run against the program's own PID while the program is
+ * held at an idle step (the loop about to wait: see tracer.py `TRACE_HOLD_IDLE`).
+ */
+export const OutsideViewSchema = z.object({
+  /** The command as run, the program's PID included: `python3.14 -m asyncio pstree 12345`. */
+  command: z.array(z.string()),
+  /** The step the program was held at while it ran. */
+  atStep: z.number().int().nonnegative(),
+  /** What it printed, verbatim (only paths of the recording machine rewritten). */
+  stdout: z.string(),
+  stderr: z.string(),
+  exitCode: z.number().int().nullable(),
+  /** Why it printed no tree (ptrace not allowed here, no 3.14 …); null when it did. */
+  note: z.string().nullable(),
+})
+export type OutsideView = z.infer<typeof OutsideViewSchema>
 
 export const RecordingSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
@@ -138,6 +183,8 @@ export const RecordingSchema = z.object({
   steps: z.array(StepSchema),
   /** Why the steps are missing or partial, if they are (no tracer for this runtime, timed out …). */
   stepsNote: z.string().nullable(),
+  /** Optional: the program seen from outside (`pstree`), where the run asked for it (RecordOptions.pstreeAt). */
+  outsideView: OutsideViewSchema.optional(),
 })
 export type Recording = z.infer<typeof RecordingSchema>
 
@@ -146,6 +193,7 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), demo: z.string(), runtime: RuntimeInfoSchema, command: z.array(z.string()) }),
   z.object({ type: z.literal('output'), chunk: OutputChunkSchema }),
   z.object({ type: z.literal('step'), step: StepSchema }),
+  z.object({ type: z.literal('outside'), view: OutsideViewSchema }),
   z.object({ type: z.literal('end'), recording: RecordingSchema }),
   z.object({ type: z.literal('error'), message: z.string() }),
 ])

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, statSync } from 'node:fs'
 import type { Duplex, Readable } from 'node:stream'
-import { killRun, newRunId, pipesOf, RUN_ID_VARIABLE, type RunProcesses } from './contain'
+import { killRun, newRunId, pipesOf, RUN_ID_VARIABLE, startTimeOf, type RunProcesses } from './contain'
 import type { OutputChunk } from './schema'
 
 export const DEFAULT_TIMEOUT_MS = 10_000
@@ -111,7 +111,12 @@ export function spawnLimited(options: LimitedSpawnOptions): LimitedSpawn {
   const extra = Array.from({ length: extraPipes }, (_, i) => child.stdio[3 + i] as Duplex)
   const processes: RunProcesses | null = child.pid === undefined
     ? null
-    : { runId, leader: child.pid, pipes: pipesOf(child.pid, Array.from({ length: 2 + extraPipes }, (_, i) => 1 + i)) }
+    : {
+        runId,
+        leader: child.pid,
+        pipes: pipesOf(child.pid, Array.from({ length: 2 + extraPipes }, (_, i) => 1 + i)),
+        leaderStart: startTimeOf(child.pid),
+      }
 
   const output: OutputChunk[] = []
   let bytes = 0

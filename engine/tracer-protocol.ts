@@ -57,6 +57,10 @@ export const StepEventSchema = z.object({
   d: z.string().nullable(),
   /** Where the step is, when that is not the innermost frame of `s` (a frame that just returned). */
   at: TracerFrameSchema.optional(),
+  /** The runtime's own async call graph (CPython 3.14+ `asyncio.capture_call_graph`): label, is-a-task, frames, awaited by. */
+  g: z.array(z.object({ l: z.string(), t: z.boolean(), s: z.array(TracerFrameSchema), b: z.array(z.string()) })).optional(),
+  /** The tracer holds the program after this step until the engine writes one byte on fd 3 (the step can be looked at from outside). */
+  h: z.literal(1).optional(),
 })
 
 export const CappedEventSchema = z.object({ e: z.literal('capped'), n: z.number().int(), why: z.string() })
@@ -135,7 +139,7 @@ export function frameOf([file, line, column, name]: TracerFrame, demo: Demo, sou
  * Read a tracer's events as they come: each step handed on as the recording's step, the
  * rest kept in the report. Call `report()` once the pipe is closed.
  */
-export function readTracer(pipe: Readable, demo: Demo, onStep: (step: Step) => void, onHello?: (hello: HelloEvent) => void): () => TracerReport {
+export function readTracer(pipe: Readable, demo: Demo, onStep: (step: Step) => void, onHello?: (hello: HelloEvent) => void, onHeld?: (step: Step) => void): () => TracerReport {
   const report: TracerReport = { hello: null, capped: null, exc: null, end: null, warnings: [] }
   const sources = new SourceLines(demo)
   const toFrame = (frame: TracerFrame) => frameOf(frame, demo, sources)
@@ -169,7 +173,7 @@ export function readTracer(pipe: Readable, demo: Demo, onStep: (step: Step) => v
           frames: chain.s.map(toFrame),
           awaiting: chain.w,
         })) ?? null
-        onStep({
+        const step: Step = {
           index: index++,
           kind: event.k,
           atMs: round(event.t),
@@ -179,7 +183,12 @@ export function readTracer(pipe: Readable, demo: Demo, onStep: (step: Step) => v
           physicalStack,
           asyncChains,
           detail: event.d,
-        })
+        }
+        if (event.g)
+          step.callGraph = event.g.map(node => ({ label: node.l, task: node.t, frames: node.s.map(toFrame), awaitedBy: node.b }))
+        onStep(step)
+        if (event.h)
+          onHeld?.(step)
       }
     }
   })
@@ -211,6 +220,8 @@ export interface TracedCommand {
   morePipes?: number
   /** Output before `hello` is not the program's yet (or races ahead of it): hand it on only after (else it is `held`). */
   holdOutputUntilHello?: boolean
+  /** The program is held after a step (`h`): `release` lets it go on; without this, it goes on at once. */
+  onHeld?: (step: Step, release: () => void, pid: number | undefined) => void
 }
 
 /**
@@ -232,9 +243,15 @@ export function runTracer(traced: TracedCommand, context: TraceContext): { spawn
     onOutput: chunk => early ? early.push(chunk) : context.onOutput(chunk),
     signal: context.signal,
   })
+  const release = () => {
+    try {
+      spawned.extra[0]!.write('g')
+    }
+    catch {} // the program is gone: nothing to let go
+  }
   const report = readTracer(spawned.extra[0]!, context.demo, context.onStep, () => {
     early?.splice(0).forEach(context.onOutput)
     early = null
-  })
+  }, step => traced.onHeld ? traced.onHeld(step, release, spawned.child.pid) : release())
   return { spawned, done: spawned.done.then(run => ({ run, report: report(), held: early ?? [] })) }
 }

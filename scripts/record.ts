@@ -87,10 +87,12 @@ type Options = ReturnType<typeof parseOptions>
  */
 const starting = pLimit(availableParallelism())
 const WAITING: ReadonlySet<StepKind> = new Set(['await', 'idle', 'block'])
+/** The talk's moment to look from outside: while blow_up awaits its sleep (CPython 3.14+; ignored elsewhere). */
+const PSTREE_AT = 'blow_up'
 function recordWithRoom(demo: Demo, runtime: RuntimeInfo): Promise<Recording> {
   return new Promise((resolve, reject) => {
     void starting(() => new Promise<void>((started) => {
-      recordDemo(demo, { runtime, onEvent: event => event.type === 'step' && WAITING.has(event.step.kind) && started() })
+      recordDemo(demo, { runtime, pstreeAt: PSTREE_AT, onEvent: event => event.type === 'step' && WAITING.has(event.step.kind) && started() })
         .then(resolve, reject)
         .finally(started)
     }))

@@ -1,16 +1,24 @@
 /**
  * `npm run runtimes`: install the Node.js versions of the version matrix from the npm
  * registry (`node-<platform>-<arch>@<major>`, the binary ships inside the package) into
- * the git-ignored `.runtimes/`. The engine finds them there. CPython versions are not
- * installed: the engine records every CPython it finds on the machine.
+ * the git-ignored `.runtimes/`, and make sure there is a CPython 3.14. The engine finds
+ * them there. Other CPython versions are not installed: the engine records every CPython it
+ * finds on the machine (PATH, pyenv, uv, `.runtimes/python-*`).
  *
- *   npm run runtimes            Node 8, 10, 12, 16, 20, 22, 24, 26
- *   npm run runtimes -- 10 22   only these majors
+ * CPython 3.14: one the machine already has (PATH, pyenv, uv) is used as it is; otherwise, on
+ * Debian, Debian unstable's packages are fetched through the machine's own apt archive and
+ * unpacked into `.runtimes/python-3.14/` (scripts/lib/debian-cpython.ts).
+ *
+ *   npm run runtimes                Node 8, 10, 12, 16, 20, 22, 24, 26 and CPython 3.14
+ *   npm run runtimes -- 10 22       only these Node majors
+ *   npm run runtimes -- python3.14  only CPython 3.14
  */
 import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { discoverPythons } from '../engine/python'
+import { checkInterpreter, installDebianCPython, SERIES } from './lib/debian-cpython'
 import { ROOT } from './lib/paths'
 
 export const NODE_MAJORS = [8, 10, 12, 16, 20, 22, 24, 26]
@@ -36,10 +44,42 @@ async function install(major: number): Promise<string> {
   return `✓ Node ${major}: ${stdout.trim()} in ${prefix}`
 }
 
+export const PYTHON_DIR = join(RUNTIMES_DIR, `python-${SERIES}`)
+
+/** CPython 3.14: the machine's own if it has one, else Debian unstable's into `.runtimes/python-3.14/`. */
+async function installPython(): Promise<string> {
+  const ours = join(PYTHON_DIR, 'bin', `python${SERIES}`)
+  const theirs = (await discoverPythons()).filter(p => p.version.startsWith(`${SERIES}.`) && !p.executable.startsWith(`${PYTHON_DIR}/`))
+  if (theirs.length)
+    return `✓ CPython ${SERIES}: this machine has ${theirs.map(p => `${p.version} (${p.executable})`).join(', ')}: nothing to install`
+  if (existsSync(ours)) {
+    const works = await checkInterpreter(ours)
+    if (works?.version.startsWith(`${SERIES}.`))
+      return `✓ CPython ${SERIES}: ${works.version} already in ${PYTHON_DIR}`
+  }
+  const started = Date.now()
+  try {
+    const done = await installDebianCPython(PYTHON_DIR, join(RUNTIMES_DIR, '.debian-unstable'), line => console.log(line))
+    return `✓ CPython ${SERIES}: ${done.version} from Debian unstable (${done.packages.length} packages, verified by apt) in ${PYTHON_DIR} (${((Date.now() - started) / 1000).toFixed(1)} s)`
+  }
+  catch (error) {
+    return `✗ CPython ${SERIES}: ${(error as Error).message}. Install a CPython ${SERIES} yourself (README: Runtimes) and run this again`
+  }
+}
+
 async function main() {
-  const wanted = process.argv.slice(2).map(Number).filter(Boolean)
-  const majors = wanted.length ? wanted : NODE_MAJORS
+  const args = process.argv.slice(2)
+  const bad = args.filter(arg => !/^\d+$/.test(arg) && !/^(python|cpython|python3\.14|3\.14)$/.test(arg))
+  if (bad.length) {
+    console.error(`npm run runtimes: unknown ${bad.join(' ')}: give Node majors (8 10 …) and/or python3.14, or nothing for all`)
+    process.exit(2)
+  }
+  const wanted = args.filter(arg => /^\d+$/.test(arg)).map(Number)
+  const python = !args.length || args.length > wanted.length
+  const majors = args.length ? wanted : NODE_MAJORS
   const results: string[] = []
+  if (python)
+    results.push(await installPython())
   // Two at a time: each is a ~30 MB download and unpack.
   for (let i = 0; i < majors.length; i += 2)
     results.push(...await Promise.all(majors.slice(i, i + 2).map(install)))

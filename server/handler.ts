@@ -27,6 +27,8 @@ import { checkContentLength, checkContentType, DEFAULT_MAX_BODY_BYTES, isRefusal
 export interface Engine {
   recordDemo: (demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'>) => Promise<Recording>
   defaultRuntime: (demo: Demo) => Promise<RuntimeInfo>
+  /** The newest CPython >= 3.14 here (the one with `python -m asyncio pstree`), or null. */
+  pstreeRuntime?: () => Promise<RuntimeInfo | null>
 }
 
 export interface LiveHandlerOptions extends Omit<RunManagerOptions, 'record'> {
@@ -142,6 +144,27 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
 
   const guard = options.guard ?? createGuard({ remotePassword: options.remotePassword })
 
+  // Probing every CPython takes a second: a found 3.14 is kept, none is asked again after 30 s.
+  let pstreeFound: { at: number, runtime: Promise<RuntimeInfo | null> } | null = null
+  async function pstreeRuntimeOf(): Promise<{ runtime: RuntimeInfo } | Refusal> {
+    const missing = (why: string): Refusal => ({ status: 503, code: 'runtime-missing', message: `${why}: the slide shows the recorded pstree output` })
+    let loaded: Engine
+    try {
+      loaded = await engine()
+    }
+    catch (error) {
+      return { status: 503, code: 'engine-unavailable', message: `the trace engine could not be loaded: ${(error as Error).message}` }
+    }
+    if (!loaded.pstreeRuntime)
+      return missing('this engine cannot look at a run from outside')
+    if (!pstreeFound || Date.now() - pstreeFound.at > 30_000)
+      pstreeFound = { at: Date.now(), runtime: loaded.pstreeRuntime().catch(() => null) }
+    const runtime = await pstreeFound.runtime
+    if (runtime)
+      pstreeFound.at = Infinity
+    return runtime ? { runtime } : missing('no CPython 3.14 or later on this machine (`python -m asyncio pstree` came with 3.14; `npm run runtimes` provides one)')
+  }
+
   async function runtimeOf(demo: Demo): Promise<{ runtime: RuntimeInfo } | Refusal> {
     let loaded: Engine
     try {
@@ -182,6 +205,9 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
       },
       running: manager.running,
       queued: manager.queued,
+      pstree: await pstreeRuntimeOf().then(found => isRefusal(found)
+        ? { runtime: null, reason: found.message }
+        : { runtime: { name: found.runtime.name, version: found.runtime.version }, reason: null }),
     }
     sendJson(res, 200, body)
   }
@@ -201,7 +227,9 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
     const resolved = resolveDemo(parsed.name, demosDir, onProblem)
     if (isRefusal(resolved))
       return refuse(res, resolved)
-    const found = await runtimeOf(resolved.demo)
+    if (parsed.pstree !== undefined && resolved.demo.language !== 'python')
+      return refuse(res, { status: 400, code: 'bad-body', message: `"pstree" is for Python demos (python3.14 -m asyncio pstree): ${resolved.demo.file} is ${resolved.demo.language}` })
+    const found = parsed.pstree === undefined ? await runtimeOf(resolved.demo) : await pstreeRuntimeOf()
     if (isRefusal(found))
       return refuse(res, found)
 
@@ -240,6 +268,7 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
     try {
       outcome = {
         recording: await manager.submit(resolved.demo, {
+          ...(parsed.pstree === undefined ? {} : { runtime: found.runtime, pstreeAt: parsed.pstree }),
           signal: controller.signal,
           onEvent: (event) => {
             if (event.type === 'end')

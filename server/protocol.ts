@@ -4,7 +4,12 @@
  *
  *   GET  <base>__live/status   which demos can run live here, and the limits
  *   POST <base>__live/run      body `{"demo":"async_loop"}`; the answer streams NDJSON:
- *                              one LiveEvent per line, as things happen
+ *                              one LiveEvent per line, as things happen. With
+ *                              `"pstree":"blow_up"` (Python demos) the demo runs under the
+ *                              newest CPython >= 3.14 here and, at the first idle step where a
+ *                              task's chain holds blow_up, is held while the server runs
+ *                              `python3.14 -m asyncio pstree <the demo's own PID>` (argument
+ *                              array, 5 s timeout); its output streams as an `outside` event
  *
  * Every refusal is a JSON body `{ "error": { "code", "message" } }` with its HTTP status.
  */
@@ -70,6 +75,8 @@ export interface StatusBody {
   }
   running: number
   queued: number
+  /** Runs with `pstree`: the CPython >= 3.14 they would use, or why there is none here. */
+  pstree?: { runtime: Pick<RuntimeInfo, 'name' | 'version'> | null, reason: string | null }
 }
 
 /** Split a growing NDJSON text into complete lines; returns the parsed events and the rest. */

@@ -2,9 +2,10 @@
  * `virtual:recordings`: the committed recordings as the deck gets them. Each file is
  * validated against the schema here, on load, as is the manifest, by the engine's one reader
  * (a broken one fails the build or the dev server naming its file and field; no entry can
- * lead outside recordings/). Default recordings come whole; the other versions of
- * the matrix come with their traceback and exit only (their steps and output stay on
- * disk), which keeps the static build small.
+ * lead outside recordings/). Default recordings come whole, and so do those that hold what
+ * the runtime itself shows (its call graph or a pstree view: CPython 3.14, read by the slides
+ * about it); the other versions of the matrix come with their traceback and exit only (their
+ * steps and output stay on disk), which keeps the static build small.
  */
 import type { Plugin } from 'vite'
 import { virtualJsonModule } from './virtual-module'
@@ -23,7 +24,8 @@ export function loadDeckRecordings(): DeckRecordings {
   const recordings: Record<string, Recording> = {}
   for (const entry of manifest) {
     const recording = readManifestRecording(entry)
-    recordings[entry.file] = entry.default
+    const runtimeShows = recording.outsideView !== undefined || recording.steps.some(step => step.callGraph !== undefined)
+    recordings[entry.file] = entry.default || runtimeShows
       ? recording
       : {
           ...recording,

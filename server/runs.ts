@@ -5,7 +5,7 @@
  * kills it. HTTP-agnostic: the endpoint and the tests drive it directly.
  */
 import type { Demo } from '../engine/demos'
-import type { Recording, RunEvent } from '../engine/schema'
+import type { Recording, RunEvent, RuntimeInfo } from '../engine/schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, DEFAULT_TIMEOUT_MS } from '../engine/spawn'
 import type { LiveEvent } from './protocol'
 
@@ -15,6 +15,10 @@ export interface RecordFunction {
     signal: AbortSignal
     timeoutMs: number
     outputCapBytes: number
+    /** Another runtime than the demo's default (a pstree run's CPython 3.14). */
+    runtime?: RuntimeInfo
+    /** Look at the program from outside with pstree while this function awaits (RecordOptions.pstreeAt). */
+    pstreeAt?: string
   }): Promise<Recording>
 }
 
@@ -49,6 +53,8 @@ export class CancelledError extends Error {
 export interface SubmitOptions {
   onEvent: (event: LiveEvent) => void
   signal: AbortSignal
+  runtime?: RuntimeInfo
+  pstreeAt?: string
 }
 
 interface Waiter {
@@ -147,6 +153,8 @@ export class RunManager {
         signal: controller.signal,
         timeoutMs: this.timeoutMs,
         outputCapBytes: this.outputCapBytes,
+        ...(options.runtime ? { runtime: options.runtime } : {}),
+        ...(options.pstreeAt !== undefined ? { pstreeAt: options.pstreeAt } : {}),
       })
       if (options.signal.aborted)
         throw new CancelledError()

@@ -204,8 +204,17 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
       return
     finished = true
     connecting.abort()
-    for (const session of new Set([events, commands]))
-      session?.close()
+    const sessions = [...new Set([events, commands])]
+    // A program that ended by itself waits for its debugger to leave. Old Node (10-16)
+    // sometimes dies of SIGSEGV when the connection drops with its debugger still on, so
+    // the debugger is switched off first (answered, or given up after a moment).
+    const leave = finishedByProgram
+      ? Promise.all(sessions.map(session => session ? withinMs(session.send('Debugger.disable').catch(() => undefined), 300) : undefined))
+      : Promise.resolve()
+    void leave.then(() => {
+      for (const session of sessions)
+        session?.close()
+    })
   }
   void spawned.done.then(() => finish())
 
@@ -516,6 +525,14 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     pauses,
     pausedMs: Math.round(pausedMs * 100) / 100,
   }
+}
+
+/** `promise`, or undefined after `ms`. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const result = await Promise.race([promise, new Promise<undefined>(resolve => { timer = setTimeout(() => resolve(undefined), ms) })])
+  clearTimeout(timer)
+  return result
 }
 
 function escapeRegExp(text: string): string {

@@ -12,7 +12,7 @@ import type { PlainCommand, RecordOptions, RunFindings, TraceContext, TraceOutco
 import { REPO_ROOT, type Demo } from '../demos'
 import { recordTraced, withPipeline } from '../pipeline'
 import { portablePaths, portableValue } from '../portable'
-import type { Recording, RuntimeInfo, Traceback } from '../schema'
+import type { OutsideView, Recording, RuntimeInfo, Step, Traceback } from '../schema'
 import { isExecutable, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
 import { lineOffsets } from '../line-offsets'
 import { onPath } from '../path-lookup'
@@ -50,7 +50,7 @@ export function python3OnPath(env: NodeJS.ProcessEnv = process.env): string | nu
   return onPath('python3', env)
 }
 
-/** `python3` first, then every `python3.X` on PATH, then pyenv's versions. Nothing is assumed to exist. */
+/** `python3` first, then every `python3.X` on PATH, then pyenv's, uv's and `.runtimes/`'s. Nothing is assumed to exist. */
 export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean)
   const found: string[] = []
@@ -83,7 +83,32 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[]
       }
     }
   }
+  found.push(...installedPythons(env))
   return found.filter(isExecutable).filter((path, i, all) => all.indexOf(path) === i)
+}
+
+/**
+ * uv's managed interpreters (`uv python install`), and the ones `npm run runtimes` put in the
+ * project's `.runtimes/python-*` (CPython 3.14 from Debian unstable: scripts/lib/debian-cpython.ts).
+ */
+function installedPythons(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || homedir()
+  const uvDir = env.UV_PYTHON_INSTALL_DIR || join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'uv', 'python')
+  const found: string[] = []
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir).sort()
+    }
+    catch {
+      return []
+    }
+  }
+  for (const name of list(uvDir).filter(n => n.startsWith('cpython-')))
+    found.push(join(uvDir, name, 'bin', 'python3'))
+  const runtimes = join(REPO_ROOT, '.runtimes')
+  for (const name of list(runtimes).filter(n => /^python-\d+\.\d+$/.test(n)))
+    found.push(join(runtimes, name, 'bin', `python${name.slice('python-'.length)}`))
+  return found
 }
 
 function byVersionSuffix(a: string, b: string): number {
@@ -266,7 +291,25 @@ export function recordRun(options: RecordOptions): Promise<{ recording: Recordin
 /** The tracer loaded in the program (it says hello) and what it saw; a run without it is refused. */
 async function trace(context: TraceContext): Promise<TraceOutcome> {
   const { demo, runtime } = context
-  const { run, report } = await runTracer(tracedCommand(demo, runtime), context).done
+  const traced = tracedCommand(demo, runtime)
+  const pstreeAt = context.pstreeAt !== undefined && hasPstree(runtime) ? context.pstreeAt : undefined
+  if (pstreeAt !== undefined)
+    traced.env.TRACE_HOLD_IDLE = '1'
+  let outsideView: OutsideView | undefined
+  let outsideRun: Promise<void> | null = null
+  // Held at an idle step: the first one with `pstreeAt` in a task's chain gets looked at from outside.
+  const onHeld = (step: Step, release: () => void, pid: number | undefined) => {
+    const wanted = pstreeAt !== undefined && !outsideRun
+      && !!step.asyncChains?.some(chain => chain.frames.some(frame => frame.isUser && frame.function === pstreeAt))
+    if (!wanted || !pid)
+      return release()
+    outsideRun = pstree(runtime, pid, step.index, context.signal).then((view) => {
+      outsideView = view
+      context.onOutsideView(view)
+    }).finally(release)
+  }
+  const { run, report } = await runTracer({ ...traced, onHeld }, context).done
+  await outsideRun
   const killed = run.timedOut || run.truncated || run.cancelled
   const { hello } = report
   if (!hello && !killed && !run.spawnError) {
@@ -279,6 +322,7 @@ async function trace(context: TraceContext): Promise<TraceOutcome> {
     runtime: hello?.impl && hello.version && hello.executable ? { name: hello.impl, version: hello.version, executable: hello.executable } : undefined,
     notes: tracerNotes(report, demo, run.exitCode, killed),
     tracer: report,
+    outsideView,
   }
 }
 
@@ -321,6 +365,37 @@ function crossCheck(traceback: Traceback, { demo, outcome }: RunFindings): null 
   if (problems.length)
     throw new PythonTracebackMismatch(`python adapter: the traceback printed for ${demo.file} disagrees with the interpreter's own: ${problems.join('; ')}`)
   return null
+}
+
+/** `python -m asyncio ps|pstree <pid>` came with CPython 3.14. */
+export function hasPstree(runtime: Pick<RuntimeInfo, 'version'>): boolean {
+  const [major = 0, minor = 0] = runtime.version.split('.').map(Number)
+  return major > 3 || (major === 3 && minor >= 14)
+}
+
+const PTRACE_REFUSED = /Operation not permitted|Permission denied|PermissionError|EPERM/i
+
+/**
+ * `python3.14 -m asyncio pstree <pid>` against the program's own PID (never another: the
+ * caller passes the PID of the process it spawned), with an argument array, a 5 s timeout
+ * and a 64 KiB cap. It reads the program's memory, which needs ptrace permission.
+ */
+export async function pstree(runtime: RuntimeInfo, pid: number, atStep: number, signal?: AbortSignal): Promise<OutsideView> {
+  const [major, minor] = runtime.version.split('.')
+  const args = ['-m', 'asyncio', 'pstree', String(pid)]
+  const result = await spawnLimited({ command: runtime.executable, args, cwd: REPO_ROOT, timeoutMs: 5_000, outputCapBytes: 64 * 1024, signal }).done
+  const stdout = streamText(result.output, 'stdout')
+  const stderr = streamText(result.output, 'stderr')
+  let note: string | null = null
+  if (result.spawnError)
+    note = `could not start ${runtime.executable}: ${result.spawnError}`
+  else if (result.timedOut)
+    note = 'pstree did not answer within 5 s: killed'
+  else if (PTRACE_REFUSED.test(stderr))
+    note = 'the system did not let pstree read the program\'s memory: it needs ptrace permission (Linux: the same user and kernel.yama.ptrace_scope 0, or CAP_SYS_PTRACE, which root has; macOS: root)'
+  else if (result.exitCode !== 0)
+    note = `pstree exited with ${result.exitCode ?? result.signal}`
+  return { command: [`python${major}.${minor}`, ...args], atStep, stdout, stderr, exitCode: result.exitCode, note }
 }
 
 function plainCommand(demo: Demo, runtime: RuntimeInfo): PlainCommand {

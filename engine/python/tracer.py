@@ -1,4 +1,4 @@
-"""Tracer for one demo program, CPython 3.6 - 3.13.
+"""Tracer for one demo program, CPython 3.6 - 3.14.
 
 Usage by hand (fd 3 is a pipe the reader of the events opens):
 
@@ -44,6 +44,18 @@ on purpose.
               step the running task's chain goes on past the suspending frame with
               the coroutines that suspended just before it, in the same instant
       DETAIL  a string or null (the exception at a raise, what is awaited ...)
+      On 3.14+, await, idle and resume steps while a loop runs also have
+      "g":GRAPH, the runtime's own call graph (``asyncio.capture_call_graph``) of every
+      pending task, in the order of CHAINS: [{"l":label, "t":is-a-task, "s":[FRAME, ...],
+      "b":[label, ...]}, ...]; s = the coroutine stack capture_call_graph gives, outermost
+      first (the running task's is read off the thread's stack from this step's frame, as
+      capture_call_graph does for the current task; the others through cr_await); b = the
+      labels of what awaits it (awaited_by). A future that is not a task (gather's) is a node
+      of its own after the tasks, labelled "<ClassName #n>". See call_graph.
+      With TRACE_HOLD_IDLE=1 in the environment, idle steps also have "h":1 and the
+      program is held there (the loop about to wait in its selector) until the engine
+      writes one byte back on fd 3 (at most 5 s): time for it to look at the process from
+      outside (``python -m asyncio pstree <pid>``). The wait is tracer time.
   {"e":"capped", "n":5000, "why":"..."}   no more steps will come
   {"e":"exc", "type":"Exception", "msg":"...", "frames":[[file, line, col, function, source], ...],
    "printed":"Traceback (most recent call last):\n...", "compile":false, "hook":"default"}
@@ -105,6 +117,19 @@ def emit(event):
             data = data[n:]
     except OSError:
         _fd = None  # the reader went away: keep running the demo, stop reporting
+
+
+def await_go(timeout=5.0):
+    """Held at a step ("h":1): wait for the engine's one byte on the events fd, or the timeout."""
+    if _fd is None:
+        return
+    import select
+    try:
+        ready, _, _ = select.select([_fd], [], [], timeout)
+        if ready:
+            os.read(_fd, 1)
+    except (OSError, ValueError):
+        pass
 
 
 # --- bytecode helpers ---------------------------------------------------------------
@@ -222,6 +247,7 @@ class Tracer(object):
         self.task_seq = None  # WeakKeyDictionary task -> creation number, made on demand
         self.task_counter = 0
         self.backend = None
+        self.hold_idle = False  # TRACE_HOLD_IDLE: wait for the engine at every idle step
         self.outcome = None  # the exception that left the demo's <module> frame
         self.exc_reported = False
 
@@ -341,6 +367,54 @@ class Tracer(object):
             # The caller suspends next, with this frame and what it awaits below it.
             self.suspending = (physical[-2], current['s'][-len(tail) - 1:])
 
+    def call_graph(self, frame):
+        """The runtime's own view of every pending task (3.14+: asyncio.capture_call_graph),
+        flattened to one node per future; None before 3.14 or with no running loop."""
+        aio = sys.modules.get('asyncio')
+        capture = getattr(aio, 'capture_call_graph', None)
+        events = sys.modules.get('asyncio.events')
+        if capture is None or events is None:
+            return None
+        loop = events._get_running_loop()
+        if loop is None:
+            return None
+        current = aio.current_task(loop)
+        # For the running task capture_call_graph reads the thread's stack from
+        # sys._getframe(depth), counted from its caller (here): start it at the step's frame.
+        depth = 1
+        f = sys._getframe(0)
+        while f is not None and f is not frame:
+            f = f.f_back
+            depth += 1
+        del f
+        nodes = []
+        seen = {}
+
+        def label(fut):
+            if isinstance(fut, aio.Task):
+                return fut.get_name()
+            return '<%s #%d>' % (type(fut).__name__, self.task_number(fut))
+
+        def add(graph):
+            name = label(graph.future)
+            if id(graph.future) in seen:
+                return name
+            node = {'l': name, 't': isinstance(graph.future, aio.Task),
+                    's': [self.frame_entry(entry.frame) for entry in reversed(graph.call_stack)], 'b': []}
+            seen[id(graph.future)] = node
+            nodes.append(node)
+            node['b'] = [add(parent) for parent in graph.awaited_by]
+            return name
+
+        tasks = sorted(aio.all_tasks(loop), key=self.task_order)
+        for task in tasks:
+            graph = capture(task, depth=depth) if task is current else capture(task)
+            if graph is not None:
+                add(graph)
+        # The tasks in the order of the chains, then the futures between them.
+        first = [seen[id(task)] for task in tasks if id(task) in seen]
+        return first + [n for n in nodes if not any(n is m for m in first)]
+
     def task_number(self, task):
         if self.task_seq is None:
             import weakref
@@ -360,7 +434,7 @@ class Tracer(object):
         return self.task_number(task)
 
     # steps
-    def step(self, kind, frame, t, detail=None):
+    def step(self, kind, frame, t, detail=None, line=None):
         if self.capped or self.start is None:
             return
         physical = self.frames(frame)
@@ -376,6 +450,8 @@ class Tracer(object):
             self.last_idle = False
         try:
             stack = [self.frame_entry(f) for f in physical]
+            if line is not None:  # where the innermost frame is about to be, not where it is
+                stack[-1][1:3] = [line, None]
             chains = self.chains(physical)
             if kind == 'await':
                 self.suspended_chain(chains, physical)
@@ -383,12 +459,21 @@ class Tracer(object):
                 self.suspending = None
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': stack,
                      'a': chains, 'd': detail}
+            if kind == 'idle' and self.hold_idle:
+                event['h'] = 1
+            if chains is not None and kind in ('await', 'idle', 'resume') and PY >= (3, 14):
+                graph = self.call_graph(frame)
+                if graph is not None:
+                    event['g'] = graph
+                    self.frame_total += sum(len(n['s']) for n in graph)
             self.frame_total += len(stack) + sum(len(c['s']) for c in chains or ())
         except Exception as e:  # a tracer bug must never become the demo's exception
             event = {'e': 'step', 'i': self.count, 'k': kind, 't': self.now_ms(t), 's': [], 'a': None,
                      'd': 'tracer error: %s' % _short_repr(e)}
         del physical
         emit(event)
+        if event.get('h'):
+            await_go()
         self.count += 1
         if self.count >= MAX_STEPS:
             self.cap('the step limit (%d) was reached' % MAX_STEPS)
@@ -408,7 +493,17 @@ class Tracer(object):
             timeout = None
         if timeout is None or timeout > 0:
             self.step('idle', frame, t, 'the event loop waits in the selector (timeout=%s)' % (
-                'None' if timeout is None else '%.3f s' % timeout))
+                'None' if timeout is None else '%.3f s' % timeout), _blocking_line(frame.f_code))
+
+    def reraise(self, frame, exc_type, exc, t):
+        """run_until_complete raises the exception its task stored (future.result()): the
+        traceback goes on from the task's frames, not from the loop's frames under them."""
+        if issubclass(exc_type, (StopIteration, StopAsyncIteration)):
+            return
+        future = frame.f_locals.get('future')
+        name = future.get_name() if hasattr(future, 'get_name') else 'the task'
+        self.step('raise', frame, t, '%s (stored by %s, raised again by future.result())' % (
+            _exc_line(exc_type, exc), name))
 
     def block(self, fn, frame, t):
         name = _blocking_name(fn)
@@ -572,14 +667,33 @@ class SettraceBackend(object):
             self.t.overhead += _now() - t
         elif name == 'create_task' and PY < (3, 8) and code.co_filename.endswith('base_events.py'):
             return self.on_create_task
+        reraise = _is_run_until_complete(code)
         back = frame.f_back
         if back is not None and back.f_code.co_filename == demo:
             # Called by the demo: no profiling inside, back on when it returns.
             self.set_profiling(False)
             if PY >= (3, 7):
                 frame.f_trace_lines = False
-            return self.child_trace
-        return None
+            return self.reraise_trace if reraise else self.child_trace
+        if reraise and PY >= (3, 7):
+            frame.f_trace_lines = False
+        return self.reraise_trace if reraise else None
+
+    def reraise_trace(self, frame, event, arg):
+        """Local trace function of run_until_complete: the re-raise of the task's exception."""
+        if event == 'exception' and not self.stopped:
+            t = _now()
+            try:
+                self.t.reraise(frame, arg[0], arg[1], t)
+            except Exception as e:
+                _tracer_failed(e)
+            self.t.overhead += _now() - t
+        elif event == 'return':
+            back = frame.f_back
+            if back is not None and back.f_code.co_filename == self.demo:
+                self.set_profiling(True)
+            return None
+        return self.reraise_trace
 
     def child_trace(self, frame, event, arg):
         """Local trace function of a non-demo frame called by a demo frame."""
@@ -818,7 +932,16 @@ class MonitoringBackend(object):
         self.t.overhead += _now() - t
 
     def on_raise(self, code, offset, exc):
-        if id(code) not in self.codes or self.get_ident() != self.main_thread:
+        if self.get_ident() != self.main_thread:
+            return
+        if id(code) not in self.codes:
+            if _is_run_until_complete(code):
+                t = _now()
+                try:
+                    self.t.reraise(sys._getframe(1), type(exc), exc, t)
+                except Exception as e:
+                    _tracer_failed(e)
+                self.t.overhead += _now() - t
             return
         frame = sys._getframe(1)
         # (3.13 gives an offset past the instruction: f_lasti is the instruction)
@@ -856,6 +979,32 @@ class MonitoringBackend(object):
         except Exception as e:
             _tracer_failed(e)
         self.t.overhead += _now() - t
+
+
+def _is_run_until_complete(code):
+    return code.co_name == 'run_until_complete' and code.co_filename.endswith('base_events.py')
+
+
+_blocking_lines = {}  # code -> its blocking line, or 0
+
+
+def _blocking_line(code):
+    """The line of select() that waits (`self._selector.poll(...)`, `self._select(...)`,
+    `self._selector.control(...)`): select() is seen at its call, on its `def` line."""
+    line = _blocking_lines.get(code)
+    if line is None:
+        line = 0
+        try:
+            import dis
+            starts = sorted((o, n) for o, n in dis.findlinestarts(code) if n is not None)
+            for ins in dis.get_instructions(code):
+                if ins.opname in ('LOAD_ATTR', 'LOAD_METHOD') and ins.argval in ('poll', '_select', 'control'):
+                    line = max([n for o, n in starts if o <= ins.offset] or [0])
+                    break
+        except Exception:
+            line = 0
+        _blocking_lines[code] = line
+    return line or None
 
 
 def _tracer_failed(error):
@@ -1103,6 +1252,7 @@ def install():
     fd = env.pop('TRACE_EVENTS_FD', None)
     previous = env.pop('TRACE_PREVIOUS_PYTHONPATH', 'unset')
     backend_name = env.pop('TRACE_BACKEND', None)
+    hold_idle = env.pop('TRACE_HOLD_IDLE', None) == '1'
     if previous.startswith('set:'):
         env['PYTHONPATH'] = previous[4:]
     else:
@@ -1122,6 +1272,7 @@ def install():
     _dumps = json.JSONEncoder(ensure_ascii=False, separators=(',', ':'), default=repr).encode
 
     tracer = Tracer(demo)
+    tracer.hold_idle = hold_idle
     use_monitoring = PY >= (3, 12) and backend_name != 'settrace'
     tracer.backend = (MonitoringBackend if use_monitoring else SettraceBackend)(tracer)
     impl = {'cpython': 'CPython'}.get(sys.implementation.name, sys.implementation.name)

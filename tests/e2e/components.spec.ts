@@ -31,7 +31,8 @@ for (const demo of ['async_loop', 'async']) {
       await expect(root).toHaveAttribute('data-kind', step.kind)
       if (step.file === recording.demo.file && step.line !== null)
         await expect(root.locator('.row.current')).toHaveAttribute('data-line', String(step.line))
-      const shown = (pane: string) => root.locator(`.${pane} .frame`).evaluateAll(frames => frames.flatMap(f =>
+      // A popped frame is still leaving (its transition) for a moment: it is no longer on the stack.
+      const shown = (pane: string) => root.locator(`.${pane} .frame:not(.stack-leave-active)`).evaluateAll(frames => frames.flatMap(f =>
         f.getAttribute('data-function') ?? JSON.parse(f.getAttribute('data-functions') ?? '[]') as string[]))
       expect(await shown('physical'), `step ${i}: thread stack`).toEqual(step.physicalStack.map(f => f.function).reverse())
       const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
@@ -49,7 +50,7 @@ for (const demo of ['async_loop', 'async']) {
 
 test('every component slide, at its first and last click, is drawn (not blank) and fits the slide', async ({ page }) => {
   test.setTimeout(240_000)
-  const components = /<(TracebackWalk|StackTimeline|TraceCompare|LiveRun|CodePane)\b/
+  const components = /<(TracebackWalk|StackTimeline|TraceCompare|TraceVersions|StackOverTimeCompare|LiveRun|CodePane)\b/
   const slides = (await loadDeck()).filter(s => components.test(s.content))
   expect(slides.length).toBeGreaterThan(10)
   const problems: string[] = []
@@ -61,7 +62,7 @@ test('every component slide, at its first and last click, is drawn (not blank) a
     for (const click of [0, total]) {
       await page.goto(`http://localhost:${DEV_PORT}/${slide.no}?clicks=${click}`)
       await page.waitForLoadState('networkidle')
-      const selector = `.slidev-page-${slide.no} :is(.traceback-walk, .stack-timeline, .trace-compare, .live-run, .code-pane)`
+      const selector = `.slidev-page-${slide.no} :is(.traceback-walk, .stack-timeline, .trace-compare, .trace-versions, .stack-over-time, .live-run, .code-pane)`
       await expect(page.locator(selector).first()).toBeVisible()
       const ink = await inkRatio(page, selector)
       if (ink < 0.02)

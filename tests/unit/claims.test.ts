@@ -1,113 +1,62 @@
 /**
- * Every claim the talk makes about a runtime keeping or losing a frame, checked against
- * the committed recording it rests on. If a recording contradicts the story, the story
- * (slides.md) must change, not this test.
+ * The talk's claims, checked against the committed recordings they rest on
+ * (tests/claims/checks.ts), and the claim list (tests/claims/claims.ts) checked against
+ * slides.md: every sentence of a slide or a note is listed, as a claim with its check or as
+ * not a claim, and every listed sentence is still there. If a recording contradicts the
+ * story, the story (slides.md) must change, not the check.
+ * tests/unit/claims-mutations.test.ts shows each check fails when its recordings say otherwise.
  */
 import { describe, expect, it } from 'vitest'
-import { findEntry, versionMatches } from '../../engine/recording-lookup'
-import { readManifest, readManifestRecording } from '../../engine/recordings'
-import type { Recording } from '../../engine/schema'
+import type { Check } from '../claims/checks'
+import { CLAIMS, NOT_CLAIMS, PENDING } from '../claims/claims'
+import { deckSentences } from '../claims/sentences'
+import { loadStore } from '../claims/store'
+import { loadDeck } from '../support/deck'
 
-/** A demo's recording, found as the deck finds it (engine/recording-lookup.ts). */
-function recordingOf(demo: string, version?: string): Recording {
-  return readManifestRecording(findEntry(readManifest(), demo, version))
-}
+const store = loadStore()
+const checks = [...new Map<string, Check>(CLAIMS.map(claim => [claim.check.title, claim.check])).values()]
 
-/** User frames of the error trace, outermost first, as `async name` / `name`. */
-function userTrace(demo: string, version?: string): string[] {
-  const tb = recordingOf(demo, version).traceback
-  if (!tb)
-    throw new Error(`${demo} has no traceback`)
-  return tb.frames.filter(f => f.isUser).map(f => `${f.isAsync ? 'async ' : ''}${f.function.replace(/^.*::(\w+)::\{\{closure\}\}$/, '$1')}`)
-}
+describe('the talk\'s claims hold on the recordings', () => {
+  for (const check of checks)
+    it(check.title, () => check.run(store))
+})
 
-const hasVersion = (demo: string, version: string) => readManifest().some(e => e.demo === demo && versionMatches(e.version, version))
+describe('the claim list covers slides.md', () => {
+  const key = (slide: string, sentence: string) => `${slide} ¶ ${sentence}`
+  const listed = [
+    ...CLAIMS.map(c => ({ key: key(c.slide, c.sentence), what: `claim ${c.id}` })),
+    ...PENDING.map(p => ({ key: key(p.slide, p.sentence), what: 'pending claim' })),
+    ...NOT_CLAIMS.map(n => ({ key: key(n.slide, n.sentence), what: `not a claim (${n.kind})` })),
+  ]
 
-describe('claims the talk makes', () => {
-  it('sync Python: the traceback shows <module> → foo → bar → blow_up', () => {
-    expect(userTrace('sync')).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
+  it('every sentence of a slide or a note is listed: a claim with its check, a pending claim, or not a claim', async () => {
+    const known = new Set(listed.map(l => l.key))
+    const unlisted = (await deckSentences()).filter(s => !known.has(key(s.slide, s.sentence)))
+    expect(unlisted.map(s => `${s.slide} (${s.where}): ${s.sentence}`), 'classify each in tests/claims/claims.ts').toEqual([])
   })
 
-  it('async Python: "pretty much the same as sync", plus asyncio frames', () => {
-    expect(userTrace('async_loop')).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
-    const internal = recordingOf('async_loop').traceback!.frames.filter(f => !f.isUser)
-    expect(internal.map(f => f.function)).toContain('run_until_complete')
-    expect(userTrace('async_run')).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
+  it('every listed sentence is still in slides.md, on its slide', async () => {
+    const deck = new Set((await deckSentences()).map(s => key(s.slide, s.sentence)))
+    expect(listed.filter(l => !deck.has(l.key)).map(l => `${l.what}: ${l.key}`)).toEqual([])
   })
 
-  it('async Python: while blow_up sleeps nothing of ours is on the thread stack, at the raise all three are', () => {
-    const { steps } = recordingOf('async_loop')
-    const idle = steps.filter(s => s.kind === 'idle' && s.asyncChains?.some(c => c.frames.some(f => f.function === 'blow_up')))
-    expect(idle.length).toBeGreaterThan(0)
-    for (const step of idle)
-      expect(step.physicalStack.filter(f => f.isUser).map(f => f.function)).toEqual(['<module>'])
-    const raise = steps.find(s => s.kind === 'raise')!
-    expect(raise.physicalStack.filter(f => f.isUser).map(f => f.function)).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
+  it('each sentence is listed once, each claim id is unique', () => {
+    const twice = (keys: string[]) => keys.filter((k, i) => keys.indexOf(k) !== i)
+    expect(twice(listed.map(l => l.key))).toEqual([])
+    expect(twice(CLAIMS.map(c => c.id))).toEqual([])
   })
 
-  it('async Python: each await re-enters the coroutine it awaits: resuming, foo re-enters bar, which re-enters blow_up', () => {
-    const resumed = recordingOf('async_loop').steps.filter(s => s.kind === 'resume').map(s => s.physicalStack.filter(f => f.isUser).map(f => f.function))
-    // The deepest resume puts the whole chain back, outermost first: the loop enters foo, not blow_up.
-    expect(resumed.at(-1)).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
-    expect(resumed).toContainEqual(['<module>', 'foo', 'bar'])
-  })
-
-  it('2019, Nick Fitzgerald: Rust\'s backtrace kept every async caller below the callee; JavaScript\'s (Node 10) a single frame', () => {
-    expect(userTrace('rust_async').map(name => name.replace(/^rust_async::|::\{\{closure\}\}$/g, ''))).toEqual(['main', 'block_on', 'foo', 'bar', 'blow_up'])
-    expect(userTrace('async', '10')).toEqual(['blowUp'])
-  })
-
-  it('async JavaScript (Node ≥ 12): at async bar / at async foo', () => {
-    expect(userTrace('async')).toEqual(['async foo', 'async bar', 'blowUp'])
-  })
-
-  it('async JavaScript: at the throw only blowUp is physically on the stack; V8 rebuilds bar and foo', () => {
-    const raise = recordingOf('async').steps.find(s => s.kind === 'raise')!
-    expect(raise.physicalStack.filter(f => f.isUser).map(f => f.function)).toEqual(['blowUp'])
-    const logical = raise.asyncChains!.flatMap(c => c.frames).map(f => f.function)
-    expect(logical).toEqual(expect.arrayContaining(['bar', 'foo']))
-  })
-
-  it.runIf(hasVersion('async', '10'))('then: Node 10 prints only blowUp, no async bar', () => {
-    expect(userTrace('async', '10')).toEqual(['blowUp'])
-  })
-
-  it.runIf(hasVersion('async', '8'))('then: Node 8 has no async frames either', () => {
-    expect(userTrace('async', '8').filter(f => f.startsWith('async'))).toEqual([])
-  })
-
-  it('Python create_task: the traceback survives, the live stack inside the task lost its callers', () => {
-    expect(userTrace('create_task')).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
-    const printed = recordingOf('create_task').run.output.filter(c => c.stream === 'stderr').map(c => c.text).join('')
-    const liveStack = printed.slice(0, printed.indexOf('Traceback (most recent call last):'))
-    expect(liveStack).toContain('in blow_up')
-    expect(liveStack).not.toMatch(/in (foo|bar)\n/)
-  })
-
-  it('Python gather keeps the chain; TaskGroup wraps the error in an ExceptionGroup', () => {
-    expect(userTrace('gather')).toEqual(['<module>', 'foo', 'bar', 'blow_up'])
-    expect(recordingOf('task_group').traceback!.exception.type).toBe('ExceptionGroup')
-  })
-
-  it('JavaScript .then() chains and setTimeout callbacks lose foo and bar', () => {
-    for (const demo of ['then_chain', 'set_timeout']) {
-      const names = userTrace(demo)
-      expect(names.some(n => /\b(foo|bar)\b/.test(n)), demo).toBe(false)
+  it('every check rests on recordings and has mutations that contradict it', () => {
+    for (const check of checks) {
+      expect(check.rests.length, check.title).toBeGreaterThan(0)
+      expect(check.mutations.length, check.title).toBeGreaterThan(0)
     }
   })
 
-  it('JavaScript: a promise returned without await loses bar; Promise.all keeps the chain', () => {
-    expect(userTrace('no_await')).toEqual(['async foo', 'blowUp'])
-    const all = recordingOf('promise_all').traceback!
-    expect(all.text).toContain('at async Promise.all (index 1)')
-    expect(userTrace('promise_all')).toEqual(expect.arrayContaining(['async foo', 'async bar', 'blowUp']))
-  })
-
-  it('async Rust: nested polls show blow_up, bar and foo; a spawned task loses foo and bar', () => {
-    expect(userTrace('rust_async')).toEqual(expect.arrayContaining(['foo', 'bar', 'blow_up']))
-    const spawned = userTrace('rust_spawn')
-    expect(spawned).toEqual(expect.arrayContaining(['blow_up']))
-    expect(spawned).not.toEqual(expect.arrayContaining(['foo']))
-    expect(spawned).not.toEqual(expect.arrayContaining(['bar']))
+  it('the takeaways\' note counts the takeaways', async () => {
+    const slide = (await loadDeck()).find(s => s.title === 'Takeaways for Monday')!
+    const bullets = slide.content.split('\n').filter(l => /^- /.test(l)).length
+    const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']
+    expect(slide.note.toLowerCase()).toMatch(new RegExp(`^${words[bullets]} things`))
   })
 })

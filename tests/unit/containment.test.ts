@@ -5,11 +5,13 @@
  * one of them holds its stdout, and its slot in the live-run server is free again at once.
  * Real processes throughout; every child sleeps at most 20 s, so a failure cannot hang.
  */
-import { writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { killRun, newRunId, startTimeOf } from '../../engine/contain'
 import type { Recording } from '../../engine/schema'
 import { spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
 import { createLiveHandler, type LiveHandler } from '../../server/handler'
@@ -245,5 +247,39 @@ describe('spawnLimited: whatever the program started dies with it', () => {
     const result = await spawned.done
     expect(result.exitCode).toBe(0)
     await waitFor(() => processesMentioning(tag).length === 0, 100, 'the program itself is still there')
+  })
+})
+
+describe('killRun after the program is gone: its pid may name another process by then', () => {
+  /** A stranger: a process in a group and session of its own, as a new run's program would be. */
+  const stranger = (what: string) => {
+    const child = spawn('python3', ['-c', 'import time; time.sleep(20)', `${TAG}-${what}`], { detached: true, stdio: 'ignore' })
+    child.unref()
+    return child.pid!
+  }
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1')) // a zombie is dead, only not reaped
+    }
+    catch {
+      return false
+    }
+  }
+
+  it('a process that got the pid later (another start time) is left alone, with its group and session', async () => {
+    const pid = stranger('reused')
+    await waitFor(() => startTimeOf(pid) !== null, 2_000, 'the stranger did not start')
+    const realStart = Number(startTimeOf(pid))
+    await killRun({ runId: newRunId(), leader: pid, pipes: [], leaderStart: String(realStart - 1) }, () => false)
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(alive(pid)).toBe(true)
+    process.kill(-pid, 'SIGKILL')
+  })
+
+  it('the same pid with the program\'s own start time is the run\'s, and is killed', async () => {
+    const pid = stranger('same')
+    await waitFor(() => startTimeOf(pid) !== null, 2_000, 'the stranger did not start')
+    await killRun({ runId: newRunId(), leader: pid, pipes: [], leaderStart: startTimeOf(pid) }, () => false)
+    await waitFor(() => !alive(pid), 2_000, 'the run\'s own program survived')
   })
 })
