@@ -5,6 +5,8 @@
 import deck from 'virtual:recordings'
 import type { ManifestEntry } from '../engine/recordings'
 import type { Recording } from '../engine/schema'
+import { entriesOf, findEntry, recordedDemos as demosRecorded } from '../engine/recording-lookup'
+import { compareVersions } from '../engine/versions'
 
 const manifest: ManifestEntry[] = deck.manifest
 
@@ -14,38 +16,18 @@ function load(entry: ManifestEntry): Recording {
 
 /**
  * The recording of a demo: its default one, or the one made with a runtime version
- * (`"3.8"` matches `3.8.18`, `"10"` matches Node `10.24.1`).
+ * (`"3.8"` matches `3.8.18`, `"10"` matches Node `10.24.1`): engine/recording-lookup.ts.
  */
 export function getRecording(demo: string, version?: string): Recording {
-  const own = manifest.filter(entry => entry.demo === demo)
-  if (!own.length)
-    throw new Error(`no recording of demo "${demo}": run \`npm run record -- ${demo}\` (have: ${[...new Set(manifest.map(e => e.demo))].join(', ')})`)
-  const entry = version === undefined
-    ? own.find(e => e.default) ?? own[0]!
-    : own.find(e => e.version === version || e.version.startsWith(`${version}.`))
-  if (!entry)
-    throw new Error(`no recording of demo "${demo}" with version ${version} (have: ${own.map(e => e.version).join(', ')})`)
-  return load(entry)
+  return load(findEntry(manifest, demo, version))
 }
 
 /** Every recording of a demo, oldest runtime version first (for then-and-now comparisons). */
 export function getRecordingsOf(demo: string): Recording[] {
-  return manifest
-    .filter(entry => entry.demo === demo)
-    .sort((a, b) => compareVersions(a.version, b.version))
-    .map(load)
+  return entriesOf(manifest, demo).map(load)
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.-]/).map(Number)
-  const pb = b.split(/[.-]/).map(Number)
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
-    if (d)
-      return d
-  }
-  return 0
-}
+export { compareVersions }
 
 /** "recorded with CPython 3.11.7" */
 export function recordingLabel(recording: Recording): string {
@@ -54,5 +36,5 @@ export function recordingLabel(recording: Recording): string {
 
 /** Every demo that has a recording. */
 export function recordedDemos(): string[] {
-  return [...new Set(manifest.map(entry => entry.demo))]
+  return demosRecorded(manifest)
 }

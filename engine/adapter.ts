@@ -1,11 +1,13 @@
 /**
- * What each runtime (CPython, Node.js, rustc) provides to the engine. One adapter per
- * language; the engine never special-cases a demo.
+ * What a runtime (CPython, Node.js, rustc …) supplies to the engine: only what differs
+ * between runtimes. Everything they share — the start and end events, portable paths, the
+ * notes on a killed run, the recording built and validated — is the traced-run pipeline's
+ * (engine/pipeline.ts), written once.
  */
-import { homedir } from 'node:os'
-import { dirname } from 'node:path'
-import { REPO_ROOT, type Demo } from './demos'
-import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
+import type { Demo } from './demos'
+import type { LimitedSpawnResult } from './spawn'
+import type { TracerReport } from './tracer-protocol'
+import type { Language, OutputChunk, OutsideView, Recording, RunEvent, RuntimeInfo, Step, Traceback } from './schema'
 
 export interface RecordOptions {
   demo: Demo
@@ -31,6 +33,57 @@ export interface PlainCommand {
   display: string[]
 }
 
+/** What the pipeline hands an adapter's `trace`: the run's limits, and where its output and steps go. */
+export interface TraceContext {
+  demo: Demo
+  runtime: RuntimeInfo
+  timeoutMs?: number
+  outputCapBytes?: number
+  signal?: AbortSignal
+  /** The program's output as it comes (this machine's paths: the pipeline rewrites them). */
+  onOutput: (chunk: OutputChunk) => void
+  /** Each step as it is taken, in order (this machine's paths: the pipeline rewrites them). */
+  onStep: (step: Step) => void
+  /** RecordOptions.pstreeAt: where to look at the program from outside, where the runtime can. */
+  pstreeAt?: string
+  /** The program seen from outside, once it is (this machine's paths: the pipeline rewrites them). */
+  onOutsideView: (view: OutsideView) => void
+}
+
+/** What a traced run left, as the adapter saw it. */
+export interface TraceOutcome {
+  /** The traced process, as spawnLimited saw it. */
+  run: LimitedSpawnResult
+  /** The program's own exit, where the traced process is not the program (gdb); else the run's. */
+  exit?: { code: number | null, signal: string | null }
+  /** The runtime as the tracer saw it from inside (CPython's own version and executable). */
+  runtime?: RuntimeInfo
+  /** Why the steps are partial or imprecise, in the adapter's words. */
+  notes: string[]
+  /** What a protocol tracer (engine/tracer-protocol.ts) said besides its steps. */
+  tracer?: TracerReport
+  /** No code of the program ran under the tracer (nothing paused, nothing traced). */
+  nothingRan?: boolean
+  /** The program seen from outside (CPython 3.14's pstree), where the run asked for it. */
+  outsideView?: OutsideView
+}
+
+/** Everything known once the traced program has ended: what an adapter's traceback hooks read. */
+export interface RunFindings {
+  demo: Demo
+  outcome: TraceOutcome
+  exit: { code: number | null, signal: string | null }
+  /** Killed: timed out, past the output cap, or cancelled. */
+  stopped: boolean
+  /** All the program's stderr, this machine's paths still in it. */
+  stderr: string
+  /** The steps, with portable paths. */
+  steps: Step[]
+}
+
+/** A prepare step that failed: the program cannot run (it did not compile). */
+export interface PrepareFailure { run: LimitedSpawnResult, why: string }
+
 export interface RuntimeAdapter {
   language: Language
   /** Every installation of this runtime found on this machine; the default one first. */
@@ -42,59 +95,24 @@ export interface RuntimeAdapter {
   discoverDefault: () => Promise<RuntimeInfo | null>
   /** The untraced command, for plain runs (the reference the traced run must match). */
   plainCommand: (demo: Demo, runtime: RuntimeInfo) => PlainCommand
+  /** Make the demo runnable (compile it); null when it is, else why not. */
+  prepare?: (demo: Demo, runtime: RuntimeInfo, signal?: AbortSignal) => Promise<PrepareFailure | null>
+  /** Run the demo traced, handing on output and steps as they come. */
+  trace: (context: TraceContext) => Promise<TraceOutcome>
+  /** The uncaught error, from the printed traceback (and the tracer's report), or null. */
+  parseTraceback: (found: RunFindings) => Traceback | null
+  /** The printed traceback against the steps or the tracer: a note where they disagree. */
+  crossCheck?: (traceback: Traceback, found: RunFindings) => string | null
+  /** The step that threw the uncaught error gets `Type: message` (the tracer could not know it). */
+  raiseDetailFromTraceback?: boolean
+  /** Why the demo did not compile (`SyntaxError`), when that is what the run shows; else null. */
+  compileError?: (found: RunFindings & { traceback: Traceback | null }) => string | null
+}
+
+/** An adapter with its traced run through the pipeline: what the engine and tests call. */
+export interface RecordingAdapter extends RuntimeAdapter {
   /** Run the demo traced and return its recording; report events while it runs. */
   record: (options: RecordOptions) => Promise<Recording>
-}
-
-/**
- * The one place paths are rewritten: what of this machine's paths a recording may not
- * keep, and what each becomes. In order: the demo's own path (and its file:// URL) → its
- * repo-relative path (`demos/sync.py`); anything else in the demo's folder → `demos/…`;
- * in the project → repo-relative; under the home folder → `~/…`.
- */
-export function pathRewrites(demo: Pick<Demo, 'absPath' | 'file'>): [from: string, to: string][] {
-  const rules: [string, string][] = [
-    [`file://${demo.absPath}`, demo.file],
-    [demo.absPath, demo.file],
-  ]
-  const folders: [string, string][] = [
-    [dirname(demo.absPath), dirname(demo.file)],
-    [REPO_ROOT, ''],
-    [homedir(), '~'],
-  ]
-  for (const [folder, to] of folders) {
-    if (folder.length <= 1)
-      continue // `/`: nothing to take away
-    const prefix = to ? `${to}/` : ''
-    rules.push([`file://${folder}/`, prefix], [`${folder}/`, prefix])
-  }
-  return rules
-}
-
-/** Rewrite the paths of this machine in a text (output, a frame's file, a note) so a recording is the same on every machine. */
-export function portablePaths(text: string, demo: Pick<Demo, 'absPath' | 'file'>): string {
-  for (const [from, to] of pathRewrites(demo)) {
-    if (text.includes(from))
-      text = text.split(from).join(to)
-  }
-  return text
-}
-
-/** Every string of a recording (but the demo's source) through `portablePaths`: what the engine hands out. */
-export function portableRecording(recording: Recording, demo: Pick<Demo, 'absPath' | 'file'>): Recording {
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string')
-      return portablePaths(value, demo)
-    if (Array.isArray(value))
-      return value.map(walk)
-    if (value && typeof value === 'object')
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item)]))
-    return value
-  }
-  const { source } = recording.demo
-  const portable = walk(recording) as Recording
-  portable.demo.source = source
-  return portable
 }
 
 /**

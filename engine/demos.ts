@@ -1,5 +1,6 @@
 /**
- * Demos are files in `demos/`; the runtime comes from the extension. A new demo is a new
+ * Demos are files in `demos/`; the runtime comes from the extension (each runtime declares
+ * its own: engine/runtimes.ts). A new demo is a new
  * file and nothing else. This is the one way demos are listed: by `npm run record`, the live
  * server, the highlighted code and the export.
  *
@@ -22,22 +23,13 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Dirent } from 'node:fs'
 import { extname, join, basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { languageOfExtension, supportedExtensions } from './runtimes'
 import { DEMO_NAME, type Language } from './schema'
 
 export { DEMO_NAME }
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
 export const DEMOS_DIR = join(REPO_ROOT, 'demos')
-
-export const LANGUAGE_BY_EXTENSION: Record<string, Language> = {
-  '.py': 'python',
-  '.mjs': 'javascript',
-  '.js': 'javascript',
-  '.rs': 'rust',
-}
-
-/** `.py, .mjs, .js, .rs` */
-export const SUPPORTED_EXTENSIONS = Object.keys(LANGUAGE_BY_EXTENSION).join(', ')
 
 export interface Demo {
   /** File name without extension, unique across demos: `async_loop`. */
@@ -133,10 +125,10 @@ function refusal(entry: Dirent): string | null {
   if (!entry.isFile())
     return 'is not a regular file'
   const extension = extname(entry.name)
-  if (!LANGUAGE_BY_EXTENSION[extension]) {
+  if (!languageOfExtension(extension)) {
     return extension
-      ? `: no runtime handles ${extension} files (supported: ${SUPPORTED_EXTENSIONS})`
-      : `: a demo's extension names its runtime (supported: ${SUPPORTED_EXTENSIONS})`
+      ? `: no runtime handles ${extension} files (supported: ${supportedExtensions()})`
+      : `: a demo's extension names its runtime (supported: ${supportedExtensions()})`
   }
   if (!DEMO_NAME.test(basename(entry.name, extension)))
     return ': not a demo name: letters, digits, _ and - (at most 64, starting with a letter or digit)'
@@ -191,7 +183,7 @@ export function scanDemos(dir = DEMOS_DIR): { demos: Demo[], problems: DemoProbl
       problems.push({ file, name, message: error.message })
       continue
     }
-    demos.push({ name, file, absPath, language: LANGUAGE_BY_EXTENSION[extname(entry.name)]!, source })
+    demos.push({ name, file, absPath, language: languageOfExtension(extname(entry.name))!, source })
   }
   // Two files with one name: neither is the demo of that name.
   const unique: Demo[] = []

@@ -1,19 +1,14 @@
 /**
- * The trace engine's front door: which adapter runs which demo, and one call to record.
+ * The trace engine's front door: which runtime runs which demo (engine/runtimes.ts), and one
+ * call to record.
  */
-import { portablePaths, portableRecording, type RecordOptions, type RuntimeAdapter } from './adapter'
+import type { RecordOptions } from './adapter'
 import { checkDemoFile, type Demo } from './demos'
-import { nodeAdapter } from './node'
-import { hasPstree, pythonAdapter } from './python'
-import { rustAdapter } from './rust'
+import { portablePaths, portableRecording } from './portable'
+import { hasPstree } from './python'
+import { adapterFor, runtimeOf } from './runtimes'
 import type { Language, Recording, RunEvent, RuntimeInfo } from './schema'
 import { DEFAULT_OUTPUT_CAP_BYTES, OutputCapReached } from './spawn'
-
-export const ADAPTERS: Record<Language, RuntimeAdapter> = {
-  python: pythonAdapter,
-  javascript: nodeAdapter,
-  rust: rustAdapter,
-}
 
 export class RuntimeMissingError extends Error {
   constructor(public readonly language: Language, detail: string) {
@@ -22,19 +17,13 @@ export class RuntimeMissingError extends Error {
   }
 }
 
-const RUNTIME_HINTS: Record<Language, string> = {
-  python: 'install Python 3 (Debian: apt-get install python3)',
-  javascript: 'install Node.js',
-  rust: 'install Rust (rustup.rs, or Debian: apt-get install rustc)',
-}
-
 const discovered = new Map<Language, Promise<RuntimeInfo[]>>()
 
 /** Every installation of a language's runtime, default first; looked up once per process. */
 export function runtimesFor(language: Language): Promise<RuntimeInfo[]> {
   let found = discovered.get(language)
   if (!found) {
-    found = ADAPTERS[language].discover()
+    found = adapterFor(language).then(adapter => adapter.discover())
     discovered.set(language, found)
   }
   return found
@@ -47,7 +36,7 @@ export function defaultRuntimeFor(language: Language): Promise<RuntimeInfo | nul
   let found = defaults.get(language)
   if (!found) {
     const all = discovered.get(language)
-    found = all ? all.then(runtimes => runtimes[0] ?? null) : ADAPTERS[language].discoverDefault()
+    found = all ? all.then(runtimes => runtimes[0] ?? null) : adapterFor(language).then(adapter => adapter.discoverDefault())
     defaults.set(language, found)
   }
   return found
@@ -57,7 +46,7 @@ export function defaultRuntimeFor(language: Language): Promise<RuntimeInfo | nul
 export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
   const runtime = await defaultRuntimeFor(demo.language)
   if (!runtime)
-    throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${RUNTIME_HINTS[demo.language]}`)
+    throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${runtimeOf(demo.language)?.installHint ?? 'no runtime of this language is registered'}`)
   return runtime
 }
 
@@ -69,7 +58,7 @@ export async function pstreeRuntime(): Promise<RuntimeInfo | null> {
 /**
  * Run a demo traced under a runtime (the default one if not given) and return its recording.
  * The demo's file is read again first (still the regular file that was listed, never a link);
- * what comes out, events included, keeps no path of this machine (adapter.ts `portablePaths`).
+ * what comes out, events included, keeps no path of this machine (portable.ts `portablePaths`).
  */
 export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'> & { runtime?: RuntimeInfo } = {}): Promise<Recording> {
   checkDemoFile(demo)
@@ -86,7 +75,8 @@ export async function recordDemo(demo: Demo, options: Omit<RecordOptions, 'demo'
   }
   // The cap counts first (it may mark the end truncated), then paths are made portable.
   const portable = { ...options, onEvent: onEvent && ((event: RunEvent) => onEvent(portableEvent(event))) }
-  const recording = await ADAPTERS[demo.language].record({ ...portable, ...capStream(portable), demo, runtime })
+  const adapter = await adapterFor(demo.language)
+  const recording = await adapter.record({ ...portable, ...capStream(portable), demo, runtime })
   return portableRecording(recording, demo)
 }
 

@@ -10,7 +10,7 @@
  * - Paths of the demo are repo-relative (`demos/async_loop.py`); other paths are as
  *   the runtime gave them, except that no path of the recording machine is kept: the
  *   project's own are repo-relative and those under the home folder start with `~/`
- *   (engine/adapter.ts `portablePaths`; `npm run record` refuses to write one that is left).
+ *   (engine/portable.ts `portablePaths`; `npm run record` refuses to write one that is left).
  */
 import { z } from 'zod'
 
@@ -19,7 +19,8 @@ export const SCHEMA_VERSION = 1
 /** A demo name is a plain file stem: it can never be a path. */
 export const DEMO_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/i
 
-export const LanguageSchema = z.enum(['python', 'javascript', 'rust'])
+/** A registered runtime's language id (engine/<runtime>/runtime.json): not a closed list, a runtime is a plug-in. */
+export const LanguageSchema = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a runtime\'s language id like "python"')
 export type Language = z.infer<typeof LanguageSchema>
 
 export const FrameSchema = z.object({
@@ -187,14 +188,16 @@ export const RecordingSchema = z.object({
 })
 export type Recording = z.infer<typeof RecordingSchema>
 
-/** Events a run emits while it happens: the dev server streams these to the slide. */
-export type RunEvent =
-  | { type: 'start', demo: string, runtime: RuntimeInfo, command: string[] }
-  | { type: 'output', chunk: OutputChunk }
-  | { type: 'step', step: Step }
-  | { type: 'outside', view: OutsideView }
-  | { type: 'end', recording: Recording }
-  | { type: 'error', message: string }
+/** Events a run emits while it happens: the dev server streams these to the slide (one NDJSON line each). */
+export const RunEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('start'), demo: z.string(), runtime: RuntimeInfoSchema, command: z.array(z.string()) }),
+  z.object({ type: z.literal('output'), chunk: OutputChunkSchema }),
+  z.object({ type: z.literal('step'), step: StepSchema }),
+  z.object({ type: z.literal('outside'), view: OutsideViewSchema }),
+  z.object({ type: z.literal('end'), recording: RecordingSchema }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+])
+export type RunEvent = z.infer<typeof RunEventSchema>
 
 /**
  * A path inside the recordings folder, written relative to the folder that holds it

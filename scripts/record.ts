@@ -28,10 +28,12 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
+import pLimit from 'p-limit'
 import { compileFailure } from '../engine/adapter'
 import { diffRecordings } from '../engine/compare'
 import { DEMOS_DIR, DemoListError, DemosFolderError, listDemos, type Demo } from '../engine/demos'
 import { defaultRuntimeFor, recordDemo, RuntimeMissingError, runtimesFor } from '../engine/index'
+import { versionMatches } from '../engine/recording-lookup'
 import { machinePaths, manifestFileOf, readAllRecordings, readManifest, readManifestRecording, RECORDINGS_DIR, recordingPath, shownPath, writeJsonAtomic, type ManifestEntry } from '../engine/recordings'
 import { RecordingError, type Recording, type RuntimeInfo, type StepKind } from '../engine/schema'
 import { optionList, parseCommandLine, UsageError, type OptionSpec } from './lib/cli'
@@ -77,69 +79,36 @@ function parseOptions() {
 
 type Options = ReturnType<typeof parseOptions>
 
-/** At most `limit` holders at once, served in order; `acquire` gives the function that lets go. */
-function semaphore(limit: number): () => Promise<() => void> {
-  let active = 0
-  const waiting: (() => void)[] = []
-  return async () => {
-    if (active >= limit)
-      await new Promise<void>(resolve => waiting.push(resolve))
-    active++
-    let held = true
-    return () => {
-      if (!held)
-        return
-      held = false
-      active--
-      waiting.shift()?.()
-    }
-  }
-}
-
-/** At most `limit` tasks at once; the others wait their turn, in order. */
-function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
-  const acquire = semaphore(limit)
-  return async <R>(task: () => Promise<R>): Promise<R> => {
-    const release = await acquire()
-    try {
-      return await task()
-    }
-    finally {
-      release()
-    }
-  }
-}
-
 /**
  * Programs get going one per core at a time: until a program first waits (sleeps, awaits,
  * idles) it is busy starting (interpreter, imports, debugger), and a program starved of CPU
  * then shows it in its step times, as its own clock runs on. After that they run together:
- * the demos mostly sleep.
+ * the demos mostly sleep. A slot is held until the program's first wait (or its end).
  */
-const starting = semaphore(availableParallelism())
+const starting = pLimit(availableParallelism())
 const WAITING: ReadonlySet<StepKind> = new Set(['await', 'idle', 'block'])
 /** The talk's moment to look from outside: while blow_up awaits its sleep (CPython 3.14+; ignored elsewhere). */
 const PSTREE_AT = 'blow_up'
-async function recordWithRoom(demo: Demo, runtime: RuntimeInfo): Promise<Recording> {
-  const started = await starting()
-  try {
-    return await recordDemo(demo, { runtime, pstreeAt: PSTREE_AT, onEvent: event => event.type === 'step' && WAITING.has(event.step.kind) && started() })
-  }
-  finally {
-    started()
-  }
+function recordWithRoom(demo: Demo, runtime: RuntimeInfo): Promise<Recording> {
+  return new Promise((resolve, reject) => {
+    void starting(() => new Promise<void>((started) => {
+      recordDemo(demo, { runtime, pstreeAt: PSTREE_AT, onEvent: event => event.type === 'step' && WAITING.has(event.step.kind) && started() })
+        .then(resolve, reject)
+        .finally(started)
+    }))
+  })
 }
 
 /** Run tasks with at most `limit` at once, keeping their order in the results. */
-async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const run = limiter(limit)
+function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const run = pLimit(limit)
   return Promise.all(items.map(item => run(() => task(item))))
 }
 
 const rel = shownPath
 const label = (runtime: Pick<RuntimeInfo, 'name' | 'version'>) => `${runtime.name} ${runtime.version}`
 /** `--versions 3.8`: 3.8 and 3.8.x; `--versions 10`: 10.x.y. */
-const versionMatches = (version: string, wanted: string[]) => !wanted.length || wanted.some(w => version === w || version.startsWith(`${w}.`))
+const wantedVersion = (version: string, wanted: string[]) => !wanted.length || wanted.some(w => versionMatches(version, w))
 
 function summary(recording: Recording): string {
   const { run, traceback, steps } = recording
@@ -176,7 +145,7 @@ async function record(options: Options): Promise<number> {
   let problems = 0
   let runs = 0
   const notCompiled: string[] = []
-  const limit = limiter(options.concurrency)
+  const limit = pLimit(options.concurrency)
   const runtimesOf = (demo: Demo): Promise<RuntimeInfo[]> => options.matrix
     ? runtimesFor(demo.language)
     // Without --matrix only the default runtime is needed: the others are not even probed.
@@ -202,7 +171,7 @@ async function record(options: Options): Promise<number> {
     const jobs = runtimes.filter((runtime) => {
       const fresh = !versions.has(label(runtime))
       versions.add(label(runtime))
-      return fresh && versionMatches(runtime.version, options.versions)
+      return fresh && wantedVersion(runtime.version, options.versions)
     })
     runs += jobs.length
     return Promise.all(jobs.map(runtime => limit(async () => {
@@ -265,7 +234,7 @@ async function check(options: Options): Promise<number> {
   const demos = selectedDemos(options)
   readManifest(options.recordingsDir) // validated: an invalid manifest fails the check
   const committed = readAllRecordings(options.recordingsDir)
-    .filter(({ recording }) => demos.some(demo => demo.name === recording.demo.name) && versionMatches(recording.runtime.version, options.versions))
+    .filter(({ recording }) => demos.some(demo => demo.name === recording.demo.name) && wantedVersion(recording.runtime.version, options.versions))
   let failures = 0
   for (const demo of demos) {
     if (!committed.some(({ recording }) => recording.demo.name === demo.name) && !options.versions.length) {

@@ -7,7 +7,7 @@ import type { Plugin } from 'vite'
 import { virtualJsonModule } from './virtual-module'
 import { codeToTokens, type BundledLanguage } from 'shiki'
 import { DEMOS_DIR, listDemos } from '../engine/demos'
-import type { Language } from '../engine/schema'
+import { runtimeOf } from '../engine/runtimes'
 import { SHIKI_THEMES } from '../setup/shiki-themes'
 
 export interface HighlightedToken {
@@ -18,8 +18,6 @@ export interface HighlightedToken {
 
 export type DemoHighlights = Record<string, HighlightedToken[][]>
 
-const GRAMMAR: Record<Language, BundledLanguage> = { python: 'python', javascript: 'javascript', rust: 'rust' }
-
 /**
  * Demos are listed as everyone lists them (engine/demos.ts); an entry that is not a demo (a
  * symbolic link, a stray file) is left out with a warning, so the deck still builds and
@@ -29,7 +27,7 @@ export async function highlightDemos(warn: (message: string) => void = message =
   const result: DemoHighlights = {}
   for (const demo of listDemos(DEMOS_DIR, { onProblem: problem => warn(problem.message) })) {
     const { tokens } = await codeToTokens(demo.source.replace(/\n$/, ''), {
-      lang: GRAMMAR[demo.language],
+      lang: (runtimeOf(demo.language)?.shiki ?? 'text') as BundledLanguage,
       themes: SHIKI_THEMES,
       defaultColor: false,
     })

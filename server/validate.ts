@@ -1,9 +1,10 @@
 /**
  * What a run request may contain: a JSON object with `demo`, naming a demo listed from disk,
  * and optionally `pstree`, the name of a function of it (where to look at the running program
- * from outside: server/protocol.ts). Never a path, never code, never a PID. Plain functions,
- * unit-tested without HTTP.
+ * from outside: server/protocol.ts). Never a path, never code, never a PID. Plain functions
+ * (the body's shape: zod), unit-tested without HTTP.
  */
+import { z } from 'zod'
 import { DEMO_NAME, scanDemos, type Demo, type DemoProblem } from '../engine/demos'
 import type { Refusal } from './access'
 
@@ -36,6 +37,9 @@ export function tooLarge(maxBytes = DEFAULT_MAX_BODY_BYTES): Refusal {
 /** A function name (Python identifier, ASCII): where a run is looked at with pstree. */
 const FUNCTION_NAME = /^[A-Za-z_]\w{0,63}$/
 
+/** A run request's body: `demo`, and optionally `pstree` (their values are checked apart: each refusal has its own words). */
+const RunBodySchema = z.object({ demo: z.string(), pstree: z.unknown().optional() }).strict()
+
 /** The demo name (and pstree's function) from a run request's body, or why the body is refused. */
 export function parseRunBody(raw: string): { name: string, pstree?: string } | Refusal {
   let data: unknown
@@ -45,19 +49,21 @@ export function parseRunBody(raw: string): { name: string, pstree?: string } | R
   catch {
     return { status: 400, code: 'bad-json', message: 'the request body is not JSON: send {"demo": "<name>"}' }
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data))
-    return { status: 400, code: 'bad-body', message: 'the request body must be a JSON object: {"demo": "<name>"}' }
-  const extra = Object.keys(data).filter(key => key !== 'demo' && key !== 'pstree')
-  if (extra.length)
-    return { status: 400, code: 'bad-body', message: `unexpected field ${JSON.stringify(extra[0]!.slice(0, 40))}: the body is only {"demo": "<name>"} (and "pstree": "<function>")` }
-  const name = (data as { demo?: unknown }).demo
-  if (typeof name !== 'string')
+  const body = RunBodySchema.safeParse(data)
+  if (!body.success) {
+    // A stray field is named first, whatever else is wrong.
+    const issue = body.error.issues.find(found => found.code === 'unrecognized_keys') ?? body.error.issues[0]!
+    if (issue.code === 'unrecognized_keys')
+      return { status: 400, code: 'bad-body', message: `unexpected field ${JSON.stringify(issue.keys[0]!.slice(0, 40))}: the body is only {"demo": "<name>"} (and "pstree": "<function>")` }
+    if (issue.path.length === 0)
+      return { status: 400, code: 'bad-body', message: 'the request body must be a JSON object: {"demo": "<name>"}' }
     return { status: 400, code: 'bad-body', message: 'the field "demo" must be a string: the name of a file in demos/ without its extension' }
+  }
+  const { demo: name, pstree } = body.data
   if (!DEMO_NAME.test(name))
     return { status: 400, code: 'bad-name', message: `${JSON.stringify(name.slice(0, 80))} is not a demo name: a name is a file stem like "async_loop", never a path` }
-  if (!('pstree' in data))
+  if (!('pstree' in body.data))
     return { name }
-  const pstree = (data as { pstree?: unknown }).pstree
   if (typeof pstree !== 'string' || !FUNCTION_NAME.test(pstree))
     return { status: 400, code: 'bad-body', message: 'the field "pstree" must name a function of the demo (like "blow_up"): the program is looked at from outside while that function awaits' }
   return { name, pstree }

@@ -1,7 +1,10 @@
 import { defineShikiSetup } from '@slidev/types'
+import type { BundledLanguage } from 'shiki'
+import { BUILTIN_RUNTIMES } from '../engine/runtime-manifests'
 import { SHIKI_THEMES } from './shiki-themes'
 
 export default defineShikiSetup(() => ({
   themes: SHIKI_THEMES,
-  langs: ['python', 'javascript', 'rust', 'shell'],
+  // Every runtime's grammar (engine/*/runtime.json), and the shell for commands.
+  langs: [...new Set([...BUILTIN_RUNTIMES.map(runtime => runtime.shiki as BundledLanguage), 'shell' as const])],
 }))

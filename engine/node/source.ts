@@ -10,6 +10,7 @@
  * printed yet: inside constructors (`this` is the new object) or at the return of
  * `return <expression>` / `=> <expression>`.
  */
+import { lineOffsets } from '../line-offsets'
 import type { V8BreakLocation } from './v8types'
 
 /** Offsets [open brace, close brace] of every `constructor(…) { … }` body. */
@@ -135,12 +136,7 @@ export interface BreakpointPlan {
 /** Which of a script's possible break locations get a breakpoint. */
 export function planBreakpoints(source: string, locations: V8BreakLocation[]): BreakpointPlan {
   const lines = source.split('\n')
-  const offsets: number[] = []
-  let offset = 0
-  for (const line of lines) {
-    offsets.push(offset)
-    offset += line.length + 1
-  }
+  const offsets = lineOffsets(lines)
   const bodies = constructorBodies(source)
   const inConstructor = (at: number) => bodies.some(([open, close]) => at > open && at <= close)
   const planned: V8BreakLocation[] = []
@@ -149,7 +145,7 @@ export function planBreakpoints(source: string, locations: V8BreakLocation[]): B
   locations.forEach((location, index) => {
     const column = location.columnNumber ?? 0
     const text = lines[location.lineNumber] ?? ''
-    const at = (offsets[location.lineNumber] ?? offset) + column
+    const at = (offsets[location.lineNumber] ?? source.length + 1) + column
     if (inConstructor(at))
       return
     // Later locations on a line already planned are sub-expressions of its statement

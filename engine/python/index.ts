@@ -4,17 +4,20 @@
  * writes on fd 3). The traced run prints exactly what a plain `python3 demos/x.py` prints;
  * the steps, the logical asyncio stacks and the structured exception come on the side.
  */
-import { readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { readdirSync, realpathSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { pathRewrites, portablePaths, type PlainCommand, type RecordOptions, type RuntimeAdapter } from '../adapter'
+import type { PlainCommand, RecordOptions, RunFindings, TraceContext, TraceOutcome } from '../adapter'
 import { REPO_ROOT, type Demo } from '../demos'
-import {
-  RecordingSchema, SCHEMA_VERSION,
-  type AsyncChain, type Frame, type OutputChunk, type OutsideView, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback,
-} from '../schema'
-import { DEFAULT_OUTPUT_CAP_BYTES, DEFAULT_TIMEOUT_MS, isExecutable, readJsonLines, round, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
+import { recordTraced, withPipeline } from '../pipeline'
+import { portablePaths, portableValue } from '../portable'
+import type { OutsideView, Recording, RuntimeInfo, Step, Traceback } from '../schema'
+import { isExecutable, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
+import { lineOffsets } from '../line-offsets'
+import { onPath } from '../path-lookup'
+import { compareVersions } from '../versions'
+import { frameOf, runTracer, SourceLines, tracerNotes } from '../tracer-protocol'
 
 const BOOT_DIR = fileURLToPath(new URL('./boot', import.meta.url))
 export const MIN_VERSION: [number, number] = [3, 6]
@@ -44,12 +47,7 @@ function realOrSelf(path: string): string {
 
 /** The `python3` a shell would run: the first on PATH, or null. */
 export function python3OnPath(env: NodeJS.ProcessEnv = process.env): string | null {
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const python3 = join(dir, 'python3')
-    if (isExecutable(python3))
-      return python3
-  }
-  return null
+  return onPath('python3', env)
 }
 
 /** `python3` first, then every `python3.X` on PATH, then pyenv's, uv's and `.runtimes/`'s. Nothing is assumed to exist. */
@@ -115,17 +113,6 @@ function installedPythons(env: NodeJS.ProcessEnv): string[] {
 
 function byVersionSuffix(a: string, b: string): number {
   return Number(a.split('.')[1]) - Number(b.split('.')[1])
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.a-z]+/).map(Number)
-  const pb = b.split(/[.a-z]+/).map(Number)
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
-    if (d)
-      return d
-  }
-  return 0
 }
 
 async function probe(candidate: string, from: NodeJS.ProcessEnv): Promise<Probe | null> {
@@ -254,12 +241,7 @@ export function parsePrintedTraceback(text: string): PrintedTraceback {
  */
 export function findTracebackStart(stderr: string): number {
   const lines = stderr.split('\n')
-  const offsets: number[] = []
-  let at = 0
-  for (const line of lines) {
-    offsets.push(at)
-    at += line.length + 1
-  }
+  const offsets = lineOffsets(lines)
   let i = lines.length - 1
   while (i >= 0 && !HEADER.test(lines[i]!)) i--
   if (i >= 0) {
@@ -286,84 +268,6 @@ export function findTracebackStart(stderr: string): number {
 
 // --- the traced run --------------------------------------------------------------------
 
-type TracerFrame = [file: string, line: number | null, column: number | null, name: string]
-interface HelloEvent { e: 'hello', impl: string, version: string, executable: string, demo: string, backend: string, maxSteps: number }
-interface StepEvent { e: 'step', i: number, k: StepKind, t: number, s: TracerFrame[], a: { l: string, c: boolean, s: TracerFrame[], w: string | null }[] | null, d: string | null, g?: { l: string, t: boolean, s: TracerFrame[], b: string[] }[], h?: 1 }
-interface CappedEvent { e: 'capped', n: number, why: string }
-interface ExcEvent { e: 'exc', type: string, msg: string | null, frames: [string, number | null, number | null, string, string | null][], printed: string | null, compile: boolean, hook: 'default' | 'custom' | 'unknown' }
-interface EndEvent { e: 'end', exit: number, started: boolean, steps: number, capped: boolean, overheadMs: number, skipped: number }
-interface WarnEvent { e: 'warn', msg: string }
-type TracerEvent = HelloEvent | StepEvent | CappedEvent | ExcEvent | EndEvent | WarnEvent
-
-class Sources {
-  private files = new Map<string, string[] | null>()
-  constructor(private demo: Demo) {}
-
-  line(file: string, line: number | null): string | null {
-    if (!line || line < 1)
-      return null
-    let lines = this.files.get(file)
-    if (lines === undefined) {
-      try {
-        lines = (file === this.demo.absPath ? this.demo.source : readFileSync(file, 'utf8')).split(/\r?\n/)
-      }
-      catch {
-        lines = null
-      }
-      this.files.set(file, lines)
-    }
-    return lines?.[line - 1]?.trim() || null
-  }
-}
-
-/** Makes output portable as it streams, holding back a tail that could be the start of a path to rewrite. */
-class OutputRelativizer {
-  private pending: Record<OutputChunk['stream'], { text: string, atMs: number } | null> = { stdout: null, stderr: null }
-  readonly chunks: OutputChunk[] = []
-  private readonly needles: string[]
-  constructor(private demo: Demo, private emit: (chunk: OutputChunk) => void) {
-    this.needles = pathRewrites(demo).map(([from]) => from)
-  }
-
-  push(chunk: OutputChunk): void {
-    const held = this.pending[chunk.stream]
-    const text = (held?.text ?? '') + chunk.text
-    let keep = 0
-    for (const needle of this.needles) {
-      for (let k = Math.min(needle.length - 1, text.length); k > keep; k--) {
-        if (text.endsWith(needle.slice(0, k))) {
-          keep = k
-          break
-        }
-      }
-    }
-    this.pending[chunk.stream] = keep ? { text: text.slice(text.length - keep), atMs: held?.atMs ?? chunk.atMs } : null
-    this.out(chunk.stream, text.slice(0, text.length - keep), held?.atMs ?? chunk.atMs)
-  }
-
-  flush(): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const held = this.pending[stream]
-      this.pending[stream] = null
-      if (held)
-        this.out(stream, held.text, held.atMs)
-    }
-  }
-
-  private out(stream: OutputChunk['stream'], raw: string, atMs: number): void {
-    if (!raw)
-      return
-    const chunk: OutputChunk = { stream, atMs, text: portablePaths(raw, this.demo) }
-    this.emit(chunk)
-    const last = this.chunks.at(-1)
-    // Like spawnLimited: consecutive pieces of one stream within 1 ms are one chunk.
-    if (last && last.stream === stream && atMs - last.atMs < 1)
-      last.text += chunk.text
-    else
-      this.chunks.push({ ...chunk })
-  }
-}
-
 export class PythonTracebackMismatch extends Error {}
 
 /**
@@ -379,191 +283,74 @@ export function tracedCommand(demo: Demo, runtime: RuntimeInfo): { command: stri
   }
 }
 
-/** `record`, also returning the run as spawnLimited saw it (the output before relativizing). */
-export async function recordRun(options: RecordOptions): Promise<{ recording: Recording, run: LimitedSpawnResult }> {
-  const { demo, runtime } = options
-  if (!isExecutable(runtime.executable))
-    throw new Error(`the Python interpreter ${runtime.executable} (${runtime.name} ${runtime.version}) is not there any more or is not executable: cannot record ${demo.file}`)
-  const plain = plainCommand(demo, runtime)
-  options.onEvent?.({ type: 'start', demo: demo.name, runtime, command: plain.display })
-
-  const sources = new Sources(demo)
-  const rel = (text: string) => portablePaths(text, demo)
-  const toFrame = ([file, line, column, name]: TracerFrame): Frame => ({
-    function: name,
-    file: rel(file),
-    line,
-    column,
-    source: sources.line(file, line),
-    isUser: file === demo.absPath,
-    isAsync: false,
-  })
-
-  const output = new OutputRelativizer(demo, chunk => options.onEvent?.({ type: 'output', chunk }))
-  const traced = tracedCommand(demo, runtime)
-  const pstreeAt = options.pstreeAt !== undefined && hasPstree(runtime) ? options.pstreeAt : undefined
-  if (pstreeAt !== undefined)
-    traced.env.TRACE_HOLD_IDLE = '1'
-  const run = spawnLimited({
-    ...traced,
-    cwd: REPO_ROOT,
-    timeoutMs: options.timeoutMs,
-    outputCapBytes: options.outputCapBytes,
-    extraPipes: 1,
-    onOutput: chunk => output.push(chunk),
-    signal: options.signal,
-  })
-
-  const steps: Step[] = []
-  const warnings: string[] = []
-  const got: { hello?: HelloEvent, capped?: CappedEvent, exc?: ExcEvent, end?: EndEvent } = {}
-  let outsideView: OutsideView | undefined
-  let outsideRun: Promise<void> | null = null
-  const go = () => {
-    try {
-      run.extra[0]!.write('g')
-    }
-    catch {} // the program is gone: nothing to let go
-  }
-  // Held at an idle step: the first one with `pstreeAt` in a task's chain gets looked at from outside.
-  const held = (step: Step) => {
-    const wanted = pstreeAt !== undefined && !outsideRun
-      && !!step.asyncChains?.some(chain => chain.frames.some(frame => frame.isUser && frame.function === pstreeAt))
-    if (!wanted || !run.child.pid)
-      return go()
-    outsideRun = pstree(runtime, run.child.pid, step.index, options.signal).then((view) => {
-      outsideView = { ...view, stdout: rel(view.stdout), stderr: rel(view.stderr) }
-      options.onEvent?.({ type: 'outside', view: outsideView })
-    }).finally(go)
-  }
-
-  const onTracerEvent = (event: TracerEvent) => {
-    switch (event.e) {
-      case 'hello': got.hello = event; break
-      case 'capped': got.capped = event; break
-      case 'exc': got.exc = event; break
-      case 'end': got.end = event; break
-      case 'warn': warnings.push(event.msg); break
-      case 'step': {
-        const physicalStack = event.s.map(toFrame)
-        const here = physicalStack.at(-1)
-        const asyncChains: AsyncChain[] | null = event.a?.map(chain => ({
-          label: chain.l,
-          current: chain.c,
-          frames: chain.s.map(toFrame),
-          awaiting: chain.w === null ? null : rel(chain.w),
-        })) ?? null
-        const step: Step = {
-          index: steps.length,
-          kind: event.k,
-          atMs: round(event.t),
-          file: here?.file ?? demo.file,
-          line: here?.line ?? null,
-          function: here?.function ?? '<unknown>',
-          physicalStack,
-          asyncChains,
-          detail: event.d === null ? null : rel(event.d),
-        }
-        if (event.g)
-          step.callGraph = event.g.map(node => ({ label: node.l, task: node.t, frames: node.s.map(toFrame), awaitedBy: node.b }))
-        steps.push(step)
-        options.onEvent?.({ type: 'step', step })
-        if (event.h)
-          held(step)
-      }
-    }
-  }
-
-  readJsonLines<TracerEvent>(run.extra[0]!, onTracerEvent, line => warnings.push(`unreadable tracer event: ${line}`))
-  // Resolves once every pipe is closed, the events pipe too (even one a grandchild held: see spawnLimited).
-  const result = await run.done
-  await outsideRun
-  output.flush()
-  if (result.spawnError)
-    throw new Error(`${result.spawnError} (${runtime.name} ${runtime.version}, needed to record ${demo.file})`)
-  const killed = result.timedOut || result.truncated || result.cancelled
-  const { hello, capped, exc, end } = got
-  if (!hello && !killed) {
-    const stderr = streamText(result.output, 'stderr').trim().split('\n').slice(-5).join('\n')
-    throw new Error(`the Python tracer did not start under ${runtime.executable} (exit ${result.exitCode ?? result.signal}) for ${demo.file}${stderr ? `:\n${stderr}` : ''}`)
-  }
-
-  const traceback = exc ? buildTraceback(exc, result, demo, toFrame) : null
-  const notes: string[] = []
-  if (result.timedOut)
-    notes.push(`timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms: the program was killed, the ${steps.length} steps before that are kept`)
-  if (result.truncated)
-    notes.push(`the output and steps passed the cap of ${options.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES} bytes: the program was killed, the ${steps.length} steps before that are kept`)
-  if (result.cancelled)
-    notes.push('the run was cancelled: the program was killed')
-  if (capped)
-    notes.push(`${capped.why}: the steps stop at ${capped.n}, the program ran on`)
-  if (end?.skipped)
-    notes.push(`${end.skipped} steps close to the recursion limit were left out`)
-  if (exc?.compile)
-    notes.push(`${demo.file} did not compile: nothing ran`)
-  else if (end && !end.started)
-    notes.push(`${demo.file} did not run (exit ${result.exitCode})`)
-  if (hello && !end && !killed)
-    notes.push('the program ended without the tracer seeing it end (os._exit() or a crash): the steps may stop early')
-  if (warnings.length)
-    notes.push(`tracer: ${warnings.join('; ')}`)
-
-  const recording = RecordingSchema.parse({
-    schemaVersion: SCHEMA_VERSION,
-    demo: { name: demo.name, file: demo.file, language: demo.language, source: demo.source },
-    runtime: hello ? { name: hello.impl, version: hello.version, executable: hello.executable } : runtime,
-    command: plain.display,
-    recordedAt: new Date().toISOString(),
-    run: {
-      exitCode: result.exitCode,
-      signal: result.signal,
-      wallTimeMs: result.wallTimeMs,
-      timedOut: result.timedOut,
-      truncated: result.truncated,
-      output: output.chunks,
-    },
-    traceback,
-    steps,
-    stepsNote: notes.length ? notes.join('; ') : null,
-    ...(outsideView ? { outsideView } : {}),
-  } satisfies Recording)
-  options.onEvent?.({ type: 'end', recording })
-  return { recording, run: result }
+/** `record`, also returning the run as spawnLimited saw it (the output before paths are rewritten). */
+export function recordRun(options: RecordOptions): Promise<{ recording: Recording, run: LimitedSpawnResult }> {
+  return recordTraced(pythonAdapter, options)
 }
 
-function buildTraceback(
-  exc: ExcEvent,
-  result: LimitedSpawnResult,
-  demo: Demo,
-  toFrame: (frame: TracerFrame) => Frame,
-): Traceback {
-  const stderr = streamText(result.output, 'stderr')
+/** The tracer loaded in the program (it says hello) and what it saw; a run without it is refused. */
+async function trace(context: TraceContext): Promise<TraceOutcome> {
+  const { demo, runtime } = context
+  const traced = tracedCommand(demo, runtime)
+  const pstreeAt = context.pstreeAt !== undefined && hasPstree(runtime) ? context.pstreeAt : undefined
+  if (pstreeAt !== undefined)
+    traced.env.TRACE_HOLD_IDLE = '1'
+  let outsideView: OutsideView | undefined
+  let outsideRun: Promise<void> | null = null
+  // Held at an idle step: the first one with `pstreeAt` in a task's chain gets looked at from outside.
+  const onHeld = (step: Step, release: () => void, pid: number | undefined) => {
+    const wanted = pstreeAt !== undefined && !outsideRun
+      && !!step.asyncChains?.some(chain => chain.frames.some(frame => frame.isUser && frame.function === pstreeAt))
+    if (!wanted || !pid)
+      return release()
+    outsideRun = pstree(runtime, pid, step.index, context.signal).then((view) => {
+      outsideView = view
+      context.onOutsideView(view)
+    }).finally(release)
+  }
+  const { run, report } = await runTracer({ ...traced, onHeld }, context).done
+  await outsideRun
+  const killed = run.timedOut || run.truncated || run.cancelled
+  const { hello } = report
+  if (!hello && !killed && !run.spawnError) {
+    const stderr = streamText(run.output, 'stderr').trim().split('\n').slice(-5).join('\n')
+    const said = report.warnings.length ? ` (${report.warnings.join('; ')})` : ''
+    throw new Error(`the Python tracer did not start under ${runtime.executable} (exit ${run.exitCode ?? run.signal}) for ${demo.file}${said}${stderr ? `:\n${stderr}` : ''}`)
+  }
+  return {
+    run,
+    runtime: hello?.impl && hello.version && hello.executable ? { name: hello.impl, version: hello.version, executable: hello.executable } : undefined,
+    notes: tracerNotes(report, demo, run.exitCode, killed),
+    tracer: report,
+    outsideView,
+  }
+}
+
+/** The uncaught exception the tracer saw, its text exactly as printed. */
+function parseTraceback({ demo, outcome, stderr }: RunFindings): Traceback | null {
+  const exc = outcome.tracer?.exc
+  if (!exc)
+    return null
   let start = exc.printed ? stderr.lastIndexOf(exc.printed) : -1
   if (start < 0)
     start = findTracebackStart(stderr)
   if (start < 0 && exc.compile)
     start = 0 // e.g. 3.9+: `SyntaxError: Non-UTF-8 code …` is all it prints
-  const raw = start >= 0 ? stderr.slice(start) : (exc.printed ?? '')
-  const frames = exc.frames.map(([file, line, column, name, source]) => ({ ...toFrame([file, line, column, name]), source }))
-  const text = portablePaths(raw, demo)
+  const text = portablePaths(start >= 0 ? stderr.slice(start) : (exc.printed ?? ''), demo)
+  const sources = new SourceLines(demo)
+  const frames = exc.frames.map(([file, line, column, name, source]) => portableValue({ ...frameOf([file, line, column, name], demo, sources), source }, demo))
   // null: the message comes from the demo's own __str__, which the tracer does not call; the printed line has it.
   const printedLine = parsePrintedTraceback(text).exceptionLine ?? ''
   const message = exc.msg ?? (printedLine.startsWith(`${exc.type}: `) ? printedLine.slice(exc.type.length + 2) : '')
-  const traceback: Traceback = {
-    text,
-    exception: { type: exc.type, message },
-    frames,
-  }
-  // A demo's own sys.excepthook prints what it likes: nothing to hold it to.
-  if (!result.truncated && exc.hook !== 'custom')
-    crossCheck(traceback, raw, demo)
-  return traceback
+  return { text, exception: { type: exc.type, message }, frames }
 }
 
-/** The printed traceback and the interpreter's traceback objects must tell the same story. */
-function crossCheck(traceback: Traceback, raw: string, demo: Demo): void {
-  const printed = parsePrintedTraceback(portablePaths(raw, demo))
+/** The printed traceback and the interpreter's traceback objects must tell the same story: a disagreement is the tracer's bug, thrown. */
+function crossCheck(traceback: Traceback, { demo, outcome }: RunFindings): null {
+  // A demo's own sys.excepthook prints what it likes: nothing to hold it to.
+  if (outcome.run.truncated || outcome.tracer?.exc?.hook === 'custom')
+    return null
+  const printed = parsePrintedTraceback(traceback.text)
   const said = printed.frames.map(f => `${f.function} (${f.file}:${f.line})`)
   const known = traceback.frames.map(f => `${f.function} (${f.file}:${f.line})`)
   const problems: string[] = []
@@ -577,6 +364,7 @@ function crossCheck(traceback: Traceback, raw: string, demo: Demo): void {
     problems.push(`printed exception line ${JSON.stringify(line)}, expected ${JSON.stringify(expected)}`)
   if (problems.length)
     throw new PythonTracebackMismatch(`python adapter: the traceback printed for ${demo.file} disagrees with the interpreter's own: ${problems.join('; ')}`)
+  return null
 }
 
 /** `python -m asyncio ps|pstree <pid>` came with CPython 3.14. */
@@ -614,10 +402,15 @@ function plainCommand(demo: Demo, runtime: RuntimeInfo): PlainCommand {
   return { command: runtime.executable, args: [demo.absPath], display: ['python3', demo.file] }
 }
 
-export const pythonAdapter: RuntimeAdapter = {
+export const pythonAdapter = withPipeline({
   language: 'python',
   discover: () => discoverPythons(),
   discoverDefault: () => discoverDefaultPython(),
   plainCommand,
-  record: async options => (await recordRun(options)).recording,
-}
+  trace,
+  parseTraceback,
+  crossCheck,
+  compileError: ({ outcome }) => outcome.tracer?.exc?.compile ? outcome.tracer.exc.type : null,
+})
+
+export default pythonAdapter

@@ -26,9 +26,11 @@ objects only. Only the main thread is traced.
 
 Events
 ------
-One JSON object per line on fd 3. Keys are short on purpose.
+One JSON object per line on fd 3: the tracer protocol, version 1, which gdb_tracer.py
+speaks too (schemas: engine/tracer-protocol.ts; docs/recording-format.md). Keys are short
+on purpose.
 
-  {"e":"hello", "impl":"CPython", "version":"3.11.7", "executable":"/.../python3.11",
+  {"e":"hello", "v":1, "impl":"CPython", "version":"3.11.7", "executable":"/.../python3.11",
    "demo":"/abs/demo.py", "backend":"settrace", "maxSteps":5000}
   {"e":"step", "i":0, "k":KIND, "t":MS, "s":STACK, "a":CHAINS, "d":DETAIL}
       KIND    call | line | return | raise | await | resume | block | idle
@@ -70,6 +72,7 @@ One JSON object per line on fd 3. Keys are short on purpose.
 import os
 import sys
 
+PROTOCOL_VERSION = 1  # the tracer protocol (engine/tracer-protocol.ts, docs/recording-format.md)
 MAX_STEPS = 5000
 MAX_FRAMES = 200000  # frames summed over all steps: a deep recursion must not make 100 MB
 RECURSION_HEADROOM = 40  # no step when the stack is this close to the recursion limit
@@ -1273,7 +1276,7 @@ def install():
     use_monitoring = PY >= (3, 12) and backend_name != 'settrace'
     tracer.backend = (MonitoringBackend if use_monitoring else SettraceBackend)(tracer)
     impl = {'cpython': 'CPython'}.get(sys.implementation.name, sys.implementation.name)
-    emit({'e': 'hello', 'impl': impl, 'version': _version(), 'executable': sys.executable,
+    emit({'e': 'hello', 'v': PROTOCOL_VERSION, 'impl': impl, 'version': _version(), 'executable': sys.executable,
           'demo': demo, 'backend': tracer.backend.name, 'maxSteps': MAX_STEPS})
     import atexit
     atexit.register(tracer.at_exit)

@@ -3,7 +3,10 @@ Runs inside gdb (`gdb -batch -x gdb_tracer.py`): starts the compiled demo and re
 step each time the main thread reaches a new line of one of the demo's async fns or its
 `main`, and when those polls return (Poll::Pending: an await; Poll::Ready: a return), when
 the thread parks or sleeps (idle / block) and when it panics (raise). Each step carries the
-physical stack that gdb unwinds, innermost first. Events go to fd 3 as JSON lines.
+physical stack that gdb unwinds. Events go to fd 3 in the tracer protocol, version 1, the
+one CPython's tracer.py speaks (schemas: engine/tracer-protocol.ts; docs/recording-format.md):
+`hello` once the program's main is reached, then `step`s (frames `[file, line, column,
+function]`, outermost first), `capped`, `warn`, and `end` with the program's exit.
 
 The program's stdout and stderr are the fds 1 and 2 gdb was started with, and gdb's own
 messages go to fd 4, so what the program prints is byte for byte what a plain run prints.
@@ -32,6 +35,7 @@ PROGRAM_OUT, PROGRAM_ERR = os.dup(1), os.dup(2)
 os.dup2(4, 1)
 os.dup2(4, 2)
 events = os.fdopen(3, 'w', buffering=1)
+PROTOCOL_VERSION = 1
 
 
 def emit(event):
@@ -91,12 +95,8 @@ def describe(frame):
     if path is None:
         solib = gdb.solib_name(frame.pc())
         path = solib or '??'
-    return {
-        'function': clean_name(frame),
-        'file': path,
-        'line': sal.line if sal.symtab and sal.line else None,
-        'user': path == DEMO,
-    }
+    # A protocol frame: [file, line, column (gdb has none), function].
+    return [path, sal.line if sal.symtab and sal.line else None, None, clean_name(frame)]
 
 
 def stack():
@@ -130,7 +130,7 @@ def handler(fn):
         try:
             fn(entered, *args)
         except Exception as error:  # never let gdb stop the program
-            emit({'event': 'error', 'message': '%s: %s' % (type(error).__name__, error)})
+            emit({'e': 'warn', 'msg': '%s: %s' % (type(error).__name__, error)})
         paused += clock() - entered
         return False
     return wrapped
@@ -144,15 +144,15 @@ def step(entered, kind, frames, detail=None, where=None):
         if count == MAX_STEPS + 1:
             for bp in gdb.breakpoints():
                 bp.enabled = False
-            emit({'event': 'error', 'message': 'stopped recording steps after %d' % MAX_STEPS})
+            emit({'e': 'capped', 'n': MAX_STEPS, 'why': 'the step limit (%d) was reached' % MAX_STEPS})
         return
-    described = [describe(f) for f in frames]
+    described = [describe(f) for f in frames]  # innermost first, as gdb unwinds
     if where is None:
-        where = next((f for f in described if f['user']), described[0] if described else None)
-    emit({
-        'event': 'step', 'kind': kind, 't': program_ms(entered), 'stack': described,
-        'where': where, 'detail': detail,
-    })
+        where = next((f for f in described if f[0] == DEMO), described[0] if described else None)
+    event = {'e': 'step', 'k': kind, 't': program_ms(entered), 's': described[::-1], 'a': None, 'd': detail}
+    if where is not None and (not described or where is not described[0]):
+        event['at'] = where  # not the innermost frame: std's frames are above ours, or ours just returned
+    emit(event)
 
 
 # --- which lines: every line of code in the demo's async fn bodies and in its main ---------
@@ -165,7 +165,7 @@ try:
 except gdb.error:
     pass
 if symtab is None:
-    emit({'event': 'error', 'message': 'gdb found no line table for the demo (compiled without -g?)'})
+    emit({'e': 'warn', 'msg': 'gdb found no line table for the demo (compiled without -g?)'})
 else:
     table = symtab.linetable()
     for line in sorted(table.source_lines()):
@@ -214,7 +214,7 @@ class Returned(gdb.FinishBreakpoint):
         if kind == 'return':
             live.discard(self.name)
         frames = stack()
-        where = {'function': self.name, 'file': DEMO, 'line': self.line, 'user': True}
+        where = [DEMO, self.line, None, self.name]
         step(entered, kind, frames, '%s returned %s' % (self.name, short or text), where)
         remember(frames)
 
@@ -282,7 +282,7 @@ class Call(gdb.Breakpoint):
             return
         frames = stack()
         callers = frames[1:]
-        if not any(describe(f)['user'] for f in callers):
+        if not any(describe(f)[0] == DEMO for f in callers):
             return
         kind = self.kind
         if kind in ('park', 'sleep'):
@@ -325,7 +325,7 @@ def exited(event):
         name = signal.Signals(int(number)).name if number is not None else None
     except ValueError:
         name = 'signal %d' % int(number)
-    emit({'event': 'exit', 'code': code, 'signal': name})
+    emit({'e': 'end', 'exit': code, 'signal': name, 'started': True})
 
 
 class Start(gdb.Breakpoint):
@@ -336,7 +336,7 @@ class Start(gdb.Breakpoint):
         os.dup2(4, 1)
         os.dup2(4, 2)
         main_pid = gdb.selected_inferior().pid
-        emit({'event': 'started', 'lines': sorted(traced_lines)})
+        emit({'e': 'hello', 'v': PROTOCOL_VERSION, 'demo': DEMO, 'backend': 'gdb', 'lines': sorted(traced_lines)})
         started = clock()
         return False
 
@@ -346,7 +346,7 @@ try:
     Start('*main', internal=True).silent = True
     gdb.execute('set language auto', to_string=True)
 except gdb.error as error:
-    emit({'event': 'error', 'message': 'no C main to start the clock at: %s' % error, 'fatal': True})
+    emit({'e': 'warn', 'msg': 'no C main to start the clock at: %s' % error})
     raise SystemExit(1)
 gdb.events.exited.connect(exited)
 # The program gets the fds gdb was started with (gdb closes every other fd in the child).
@@ -357,9 +357,9 @@ try:
 except gdb.error as error:
     os.dup2(4, 1)
     os.dup2(4, 2)
-    emit({'event': 'error', 'message': str(error), 'fatal': started is None})
+    emit({'e': 'warn', 'msg': str(error)})
 os.dup2(4, 1)
 os.dup2(4, 2)
 if gdb.selected_inferior().pid:
-    emit({'event': 'error', 'message': 'the program stopped under gdb before it ended'})
+    emit({'e': 'warn', 'msg': 'the program stopped under gdb before it ended'})
 events.close()

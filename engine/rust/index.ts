@@ -12,13 +12,16 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
-import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { PlainCommand, RecordOptions, RuntimeAdapter } from '../adapter'
-import { portablePaths } from '../adapter'
+import type { PlainCommand, PrepareFailure, RunFindings, TraceContext, TraceOutcome } from '../adapter'
 import { REPO_ROOT, type Demo } from '../demos'
-import { SCHEMA_VERSION, type Frame, type OutputChunk, type Recording, type RuntimeInfo, type Step, type StepKind, type Traceback } from '../schema'
-import { isExecutable, readJsonLines, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
+import { executablesOnPath } from '../path-lookup'
+import { withPipeline } from '../pipeline'
+import { portablePaths } from '../portable'
+import type { Frame, RuntimeInfo, Traceback } from '../schema'
+import { isExecutable, spawnLimited, streamText, type LimitedSpawnResult } from '../spawn'
+import { runTracer, tracerNotes } from '../tracer-protocol'
 
 /** What every demo is compiled with: debug info for file:line in the backtrace, no optimisation. */
 export const RUSTC_FLAGS = ['--edition', '2021', '-g', '-C', 'opt-level=0']
@@ -32,11 +35,6 @@ async function capture(command: string, args: string[], timeoutMs = PROBE_TIMEOU
   const result = await spawnLimited({ command, args, cwd: REPO_ROOT, timeoutMs }).done
   const ok = result.spawnError === null && result.exitCode === 0 && !result.timedOut
   return { ok, stdout: streamText(result.output, 'stdout'), result }
-}
-
-function onPath(name: string): string[] {
-  return (process.env.PATH ?? '').split(delimiter).filter(dir => dir && isAbsolute(dir))
-    .map(dir => join(dir, name)).filter(isExecutable)
 }
 
 function rustupToolchains(): string[] {
@@ -71,7 +69,7 @@ async function resolveRustc(candidate: string): Promise<RuntimeInfo | null> {
 
 /** Every distinct rustc, in the order a user would get them: PATH, rustup's proxy, its toolchains. */
 async function* rustcs(): AsyncGenerator<RuntimeInfo> {
-  const candidates = [...onPath('rustc'), join(homedir(), '.cargo', 'bin', 'rustc'), ...rustupToolchains()]
+  const candidates = [...executablesOnPath('rustc'), join(homedir(), '.cargo', 'bin', 'rustc'), ...rustupToolchains()]
   const seen = new Set<string>()
   const executables = new Set<string>()
   for (const candidate of candidates) {
@@ -94,7 +92,7 @@ let gdbProbe: Promise<string | null> | undefined
 /** gdb with its Python API, or null: gdb is optional (steps need it, the traceback does not). */
 export function findGdb(): Promise<string | null> {
   gdbProbe ??= (async () => {
-    for (const gdb of onPath('gdb')) {
+    for (const gdb of executablesOnPath('gdb')) {
       const probe = await capture(gdb, ['-nx', '-q', '-batch', '-ex', 'python print("gdb-python-ok")'])
       if (probe.ok && probe.stdout.includes('gdb-python-ok'))
         return gdb
@@ -222,103 +220,55 @@ function sourceLine(demo: Demo, line: number): string | null {
 
 // --- the traced run ------------------------------------------------------------------------
 
-interface TracerFrame { function: string, file: string, line: number | null, user: boolean }
-type TracerEvent =
-  | { event: 'started', lines: number[] }
-  | { event: 'step', kind: StepKind, t: number, stack: TracerFrame[], where: TracerFrame | null, detail: string | null }
-  | { event: 'exit', code: number | null, signal: string | null }
-  | { event: 'error', message: string, fatal?: boolean }
-
-function toFrame(frame: TracerFrame, demo: Demo): Frame {
-  const isUser = frame.user || frame.file === demo.absPath
-  return {
-    function: frame.function,
-    file: isUser ? demo.file : frame.file,
-    line: frame.line,
-    column: null,
-    source: isUser && frame.line ? sourceLine(demo, frame.line) : null,
-    isUser,
-    isAsync: false,
-  }
-}
-
-interface TracedRun {
-  result: LimitedSpawnResult
-  steps: Step[]
-  started: boolean
-  exit: { code: number | null, signal: string | null } | null
-  errors: string[]
-}
-
 /**
- * The binary under gdb. A step is reported as soon as gdb sends it, except a `raise`, which
- * waits for the panic message (std prints it after the stop).
+ * The compiled binary under gdb (`gdb_tracer.py` speaks the tracer protocol); without gdb,
+ * or when gdb could not start it, the binary on its own, and no steps.
  */
-async function runTraced(gdb: string, binary: string, options: RecordOptions, emitOutput: (chunk: OutputChunk) => void): Promise<TracedRun> {
-  const { demo } = options
-  const traced: Omit<TracedRun, 'result'> = { steps: [], started: false, exit: null, errors: [] }
-  // Output before the tracer says the program started is gdb's own, or the program's racing
-  // ahead of the `started` event on the other pipe: it waits for that event.
-  const early: OutputChunk[] = []
-  const config = JSON.stringify({ binary, demo: demo.absPath })
-  const run = spawnLimited({
-    command: gdb,
-    args: ['-nx', '-q', '-batch', '-iex', 'set auto-load off', '-ex', `python TRACE_CONFIG = ${config}`, '-x', TRACER],
-    cwd: REPO_ROOT,
-    timeoutMs: options.timeoutMs,
-    outputCapBytes: options.outputCapBytes,
-    extraPipes: 2, // fd 3: the tracer's events; fd 4: gdb's own messages
-    onOutput: chunk => traced.started ? emitOutput(chunk) : early.push(chunk),
-    signal: options.signal,
-  })
-  let gdbLog = ''
-  run.extra[1]!.setEncoding('utf8').on('data', (text: string) => {
-    gdbLog = (gdbLog + text).slice(-4000)
-  })
-  const onEvent = (event: TracerEvent) => {
-    if (event.event === 'started') {
-      traced.started = true
-      early.splice(0).forEach(emitOutput)
+async function trace(context: TraceContext): Promise<TraceOutcome> {
+  const { demo, runtime } = context
+  const binary = binaryPath(demo, runtime)
+  const gdb = await findGdb()
+  const notes: string[] = []
+  if (gdb) {
+    const config = JSON.stringify({ binary, demo: demo.absPath })
+    const { spawned, done } = runTracer({
+      command: gdb,
+      args: ['-nx', '-q', '-batch', '-iex', 'set auto-load off', '-ex', `python TRACE_CONFIG = ${config}`, '-x', TRACER],
+      morePipes: 1, // fd 4: gdb's own messages
+      holdOutputUntilHello: true, // before it, output is gdb's own or the program's racing ahead of `hello`
+    }, context)
+    let gdbLog = ''
+    spawned.extra[1]!.setEncoding('utf8').on('data', (text: string) => {
+      gdbLog = (gdbLog + text).slice(-4000)
+    })
+    const { run, report, held } = await done
+    const killed = run.timedOut || run.truncated || run.cancelled
+    if (report.hello || run.timedOut || run.cancelled) {
+      held.forEach(context.onOutput) // killed before gdb said hello: what it printed is all there is
+      const { end } = report
+      return { run, exit: end ? { code: end.exit, signal: end.signal ?? null } : undefined, notes: tracerNotes(report, demo, end?.exit ?? null, killed), tracer: report }
     }
-    else if (event.event === 'exit') {
-      traced.exit = { code: event.code, signal: event.signal }
-    }
-    else if (event.event === 'error') {
-      traced.errors.push(event.message)
-    }
-    else if (event.event === 'step') {
-      // Where the step is: the line that ran for `call`/`resume`/`line`; for `await`/`return`
-      // the frame that just returned (its stack no longer has it); for `idle`/`block`/`raise`
-      // the innermost frame of the demo, with std's frames (park, panic_fmt…) above it.
-      const where = event.where ?? event.stack[0]
-      const step: Step = {
-        index: traced.steps.length,
-        kind: event.kind,
-        atMs: event.t,
-        file: where ? toFrame(where, demo).file : demo.file,
-        line: where?.line ?? null,
-        function: where?.function ?? '??',
-        physicalStack: event.stack.map(frame => toFrame(frame, demo)).reverse(),
-        asyncChains: null,
-        detail: event.detail,
-      }
-      traced.steps.push(step)
-      // From a panic on, steps wait for the panic message (see `record`).
-      if (!traced.steps.some(s => s.kind === 'raise'))
-        options.onEvent?.({ type: 'step', step })
-    }
-  }
-  readJsonLines<TracerEvent>(run.extra[0]!, onEvent, line => traced.errors.push(`unreadable tracer event: ${line}`))
-  const result = await run.done
-  if (!traced.started && !result.timedOut && !result.cancelled) {
     const last = gdbLog.trim().split('\n').slice(-3).join(' / ')
-    traced.errors.push(`gdb did not start the program${last ? `: ${last}` : ''}`)
+    notes.push(`no steps: ${[...report.warnings, `gdb did not start the program${last ? `: ${last}` : ''}`].join('; ')}`)
   }
-  return { ...traced, result }
+  else {
+    notes.push('no tracer for Rust: backtrace only (steps need gdb with its Python API, which was not found)')
+  }
+  const run = await spawnLimited({
+    command: binary,
+    args: [],
+    cwd: REPO_ROOT,
+    timeoutMs: context.timeoutMs,
+    outputCapBytes: context.outputCapBytes,
+    onOutput: context.onOutput,
+    signal: context.signal,
+  }).done
+  return { run, notes }
 }
 
 /** The user frames of the printed backtrace and of gdb's stack at the panic should be the same calls. */
-function crossCheck(traceback: Traceback, raise: Step | undefined): string | null {
+function crossCheck(traceback: Traceback, { steps }: RunFindings): string | null {
+  const raise = steps.find(step => step.kind === 'raise')
   if (!raise)
     return null
   const printed = traceback.frames.filter(f => f.isUser).map(f => `${f.function}:${f.line}`)
@@ -330,12 +280,7 @@ function crossCheck(traceback: Traceback, raise: Step | undefined): string | nul
 
 // --- the adapter -------------------------------------------------------------------------
 
-export interface RustAdapter extends RuntimeAdapter {
-  /** Compile the demo, so that `plainCommand`'s binary exists. */
-  prepare: (demo: Demo, runtime: RuntimeInfo, signal?: AbortSignal) => Promise<void>
-}
-
-export const rustAdapter: RustAdapter = {
+export const rustAdapter = withPipeline({
   language: 'rust',
 
   async discover(): Promise<RuntimeInfo[]> {
@@ -359,112 +304,21 @@ export const rustAdapter: RustAdapter = {
     return { command: binaryPath(demo, runtime), args: [], display: displayCommand(demo) }
   },
 
-  /** Compile the demo so that `plainCommand` can run; throws with rustc's output if it does not compile. */
-  async prepare(demo: Demo, runtime: RuntimeInfo, signal?: AbortSignal): Promise<void> {
+  /** Compile the demo so that `plainCommand` can run; null when it did, else rustc's run and why not. */
+  async prepare(demo: Demo, runtime: RuntimeInfo, signal?: AbortSignal): Promise<PrepareFailure | null> {
     const compiled = await compileDemo(demo, runtime, signal)
-    if (!compiled.ok) {
-      const output = portablePaths(compiled.result.output.map(c => c.text).join(''), demo)
-      throw new Error(`rustc could not compile ${demo.file}:\n${compiled.result.spawnError ?? output}`)
-    }
+    if (compiled.ok)
+      return null
+    const { result } = compiled
+    const why = result.spawnError
+      ?? (result.timedOut ? `rustc timed out after ${COMPILE_TIMEOUT_MS / 1000} s` : `rustc exited with code ${result.exitCode}`)
+    return { run: result, why }
   },
 
-  async record(options: RecordOptions): Promise<Recording> {
-    const { demo, runtime } = options
-    const command = displayCommand(demo)
-    options.onEvent?.({ type: 'start', demo: demo.name, runtime, command })
-    const relativize = (chunk: OutputChunk): OutputChunk => ({ ...chunk, text: portablePaths(chunk.text, demo) })
-    const emitOutput = (chunk: OutputChunk) => options.onEvent?.({ type: 'output', chunk: relativize(chunk) })
-    const recording = (run: LimitedSpawnResult, exit: { code: number | null, signal: string | null }, rest: Pick<Recording, 'traceback' | 'steps' | 'stepsNote'>): Recording => ({
-      schemaVersion: SCHEMA_VERSION,
-      demo: { name: demo.name, file: demo.file, language: 'rust', source: demo.source },
-      runtime,
-      command,
-      recordedAt: new Date().toISOString(),
-      run: {
-        exitCode: exit.code,
-        signal: exit.signal,
-        wallTimeMs: run.wallTimeMs,
-        timedOut: run.timedOut,
-        truncated: run.truncated,
-        output: run.output.map(relativize),
-      },
-      ...rest,
-    })
-    const finish = (result: Recording): Recording => {
-      options.onEvent?.({ type: 'end', recording: result })
-      return result
-    }
+  trace,
+  parseTraceback: ({ demo, exit, stderr }) => exit.code !== 0 || exit.signal !== null ? parsePanic(stderr, demo) : null,
+  crossCheck,
+  raiseDetailFromTraceback: true,
+})
 
-    const compiled = await compileDemo(demo, runtime, options.signal)
-    if (!compiled.ok) {
-      const { result } = compiled
-      for (const chunk of result.output)
-        emitOutput(chunk)
-      const why = result.spawnError
-        ?? (result.timedOut ? `rustc timed out after ${COMPILE_TIMEOUT_MS / 1000} s` : `rustc exited with code ${result.exitCode}`)
-      return finish(recording(result, { code: result.exitCode, signal: result.signal }, {
-        traceback: null,
-        steps: [],
-        stepsNote: `${demo.file} did not compile (${why}): the output is the compiler's and nothing ran`,
-      }))
-    }
-
-    const gdb = await findGdb()
-    let run: LimitedSpawnResult | undefined
-    let exit: { code: number | null, signal: string | null } | null = null
-    let steps: Step[] = []
-    const notes: string[] = []
-    if (gdb) {
-      const traced = await runTraced(gdb, compiled.binary, options, emitOutput)
-      if (traced.started || traced.result.timedOut || traced.result.cancelled) {
-        run = traced.result
-        exit = traced.exit
-        steps = traced.steps
-        if (traced.errors.length)
-          notes.push(`the gdb tracer reported: ${traced.errors.slice(0, 3).join('; ')}: steps may be partial`)
-      }
-      else {
-        notes.push(`no steps: ${traced.errors.join('; ')}`)
-      }
-    }
-    else {
-      notes.push('no tracer for Rust: backtrace only (steps need gdb with its Python API, which was not found)')
-    }
-    // Without gdb, or when gdb could not start it, the binary runs on its own.
-    run ??= await spawnLimited({
-      command: compiled.binary,
-      args: [],
-      cwd: REPO_ROOT,
-      timeoutMs: options.timeoutMs,
-      outputCapBytes: options.outputCapBytes,
-      onOutput: emitOutput,
-      signal: options.signal,
-    }).done
-    if (run.spawnError)
-      notes.push(run.spawnError)
-    exit ??= { code: run.exitCode, signal: run.signal }
-    if (run.timedOut)
-      notes.push(`the run timed out: ${steps.length ? 'steps are partial' : 'no steps'}`)
-
-    const failed = exit.code !== 0 || exit.signal !== null
-    const traceback = failed ? parsePanic(streamText(run.output, 'stderr'), demo) : null
-    const raise = steps.find(step => step.kind === 'raise')
-    if (raise) {
-      if (traceback)
-        raise.detail = `panic: ${traceback.exception.message}`
-      for (const step of steps.slice(raise.index))
-        options.onEvent?.({ type: 'step', step })
-    }
-    if (traceback) {
-      const mismatch = crossCheck(traceback, raise)
-      if (mismatch)
-        notes.push(mismatch)
-    }
-    return finish(recording(run, exit, {
-      traceback,
-      steps,
-      stepsNote: notes.length ? notes.join('; ') : null,
-    }))
-  },
-}
-
+export default rustAdapter

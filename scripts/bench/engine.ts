@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { ADAPTERS, defaultRuntime, recordDemo } from '../../engine/index'
+import { defaultRuntime, recordDemo } from '../../engine/index'
+import { adapterFor } from '../../engine/runtimes'
 import { listDemos, type Demo } from '../../engine/demos'
 import { spawnLimited } from '../../engine/spawn'
 import { ROOT } from '../lib/paths'
@@ -18,8 +19,8 @@ const ROUNDS = 5
 
 async function plainRun(demo: Demo): Promise<number> {
   const runtime = await defaultRuntime(demo)
-  const adapter = ADAPTERS[demo.language]
-  if ('prepare' in adapter && typeof adapter.prepare === 'function')
+  const adapter = await adapterFor(demo.language)
+  if (adapter.prepare)
     await adapter.prepare(demo, runtime)
   const { command, args } = adapter.plainCommand(demo, runtime)
   const start = performance.now()

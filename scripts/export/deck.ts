@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { load, parseAspectRatio } from '@slidev/parser/fs'
 import { listDemos } from '../../engine/demos'
+import { defaultEntry, recordedDemos } from '../../engine/recording-lookup'
 import { isLink, manifestRecordingPath, readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
 import { DeckInputError, ExportError } from './errors'
@@ -72,10 +73,9 @@ export function plainText(markdown: string): string {
 function readRecordings(root: string, warnings: string[]): Map<string, Recording> {
   const found = new Map<string, Recording>()
   const dir = join(root, 'recordings')
-  const ordered = [...readManifest(dir)].sort((a, b) => Number(b.default) - Number(a.default))
-  for (const entry of ordered) {
-    if (found.has(entry.demo))
-      continue
+  const manifest = readManifest(dir)
+  for (const demo of recordedDemos(manifest)) {
+    const entry = defaultEntry(manifest, demo)!
     const path = manifestRecordingPath(entry, dir)
     if (!existsSync(path) && !isLink(path)) {
       warnings.push(`${entry.file} is in recordings/manifest.json but not on disk (run \`npm run record -- ${entry.demo}\`)`)

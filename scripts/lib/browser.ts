@@ -3,8 +3,8 @@
  * Order: $CHROMIUM_PATH, Playwright's own Chromium if installed, then a system Chromium/Chrome.
  */
 import { existsSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { onPath } from '../../engine/path-lookup'
 
 export const BROWSER_ENV = 'CHROMIUM_PATH'
 
@@ -33,15 +33,6 @@ export class BrowserNotFoundError extends Error {
     ].filter(Boolean).join('\n'))
     this.name = 'BrowserNotFoundError'
   }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name)
-    if (dir && existsSync(candidate))
-      return candidate
-  }
-  return undefined
 }
 
 /** The Chromium executable to use; throws BrowserNotFoundError with install advice. */

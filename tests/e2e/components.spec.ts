@@ -4,16 +4,14 @@
  */
 import { expect, test } from '@playwright/test'
 import { selectSteps } from '../../composables/frames'
+import { findEntry } from '../../engine/recording-lookup'
 import { readManifest, readManifestRecording } from '../../engine/recordings'
 import { DEV_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 import { inkRatio, overflowOf, position } from '../support/slides'
 
 function defaultRecording(demo: string) {
-  const entry = readManifest().find(e => e.demo === demo && e.default)
-  if (!entry)
-    throw new Error(`no recording of ${demo}`)
-  return readManifestRecording(entry)
+  return readManifestRecording(findEntry(readManifest(), demo))
 }
 
 for (const demo of ['async_loop', 'async']) {

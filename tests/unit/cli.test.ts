@@ -85,7 +85,7 @@ describe('npm run record: bad input', () => {
 
   it('a file with an extension no runtime handles', async () => {
     const { args, recordings } = scratchProject({ 'a.py': 'print(1)\n', 'notes.txt': 'hello\n' })
-    expectOneLine(await run('record', args), /^record: demos\/notes\.txt: .*\.py, \.mjs, \.js, \.rs/)
+    expectOneLine(await run('record', args), /^record: demos\/notes\.txt: .*\.mjs, \.js, \.py, \.rs/)
     expect(readdirSync(recordings)).toEqual([])
   })
 

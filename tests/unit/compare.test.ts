@@ -1,10 +1,11 @@
 /** What `npm run record -- --check` counts as a difference between a committed recording and a fresh run. */
 import { describe, expect, it } from 'vitest'
 import { diffRecordings } from '../../engine/compare'
+import { findEntry } from '../../engine/recording-lookup'
 import { readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
 
-const committed = readManifestRecording(readManifest().find(e => e.demo === 'async' && e.default)!)
+const committed = readManifestRecording(findEntry(readManifest(), 'async'))
 const copy = (): Recording => structuredClone(committed)
 
 describe('record --check', () => {

@@ -37,7 +37,7 @@ describe('demos', () => {
     const dir = scratchDir('demos-')
     writeFileSync(join(dir, 'extra.py'), 'print(1)\n')
     writeFileSync(join(dir, 'notes.txt'), 'not a demo\n')
-    expect(() => listDemos(dir)).toThrow(/demos\/notes\.txt: .*no runtime.*\.py, \.mjs, \.js, \.rs/)
+    expect(() => listDemos(dir)).toThrow(/demos\/notes\.txt: .*no runtime.*\.mjs, \.js, \.py, \.rs/)
   })
 
   it('refuses two demos with one name, naming both files', () => {

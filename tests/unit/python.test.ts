@@ -6,7 +6,7 @@
 import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { portablePaths } from '../../engine/adapter'
+import { portablePaths } from '../../engine/portable'
 import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import {
   findTracebackStart, parsePrintedTraceback, pythonAdapter, recordRun, tracedCommand,

@@ -4,7 +4,7 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { portablePaths } from '../../engine/adapter'
+import { portablePaths } from '../../engine/portable'
 import { findDemo, listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
 import { binaryPath, compileDemo, findGdb, parsePanic, rustAdapter } from '../../engine/rust'
 import { parseRecording, type Recording } from '../../engine/schema'
