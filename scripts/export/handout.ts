@@ -467,7 +467,7 @@ section.demo + section.demo { break-before: auto; margin-top: 20pt; padding-top:
 .sheet + .sheet { break-before: page; }
 .cell, .cell > * { position: absolute; }
 .caption { font-size: 9pt; line-height: 1.3; color: #555; overflow: hidden; }
-.caption .no { display: block; font-size: 8pt; font-weight: 700; letter-spacing: 0.04em; text-transform: uppercase; color: #0072b2; margin-bottom: 2pt; }
+.caption .no { display: block; font-size: 8.5pt; font-weight: 700; color: #0072b2; margin-bottom: 2pt; }
 .caption .title { display: block; font-weight: 700; color: #1d1d1f; }
 .side-caption .caption { border-left: 0.75pt solid #ccc; padding-left: 8pt; }
 .side-caption .notes { border-top: 0.5pt solid #ddd; padding-top: 5pt; }
