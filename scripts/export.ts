@@ -3,12 +3,14 @@
  *
  *   exports/slides.pdf    one page per slide, in its final state; outline from the titles
  *   exports/steps.pdf     one page per click (Slidev's --with-clicks)
- *   exports/handout.pdf   cover, each slide with its speaker notes, each demo's program and
- *                         traceback; A4 portrait (US Letter with --letter)
+ *   exports/handout.pdf   cover, contents, the slides two to a page with their speaker notes,
+ *                         then each demo's program and traceback; A4 (or US Letter)
  *
  * Options:
  *   --out <dir>         write there instead of exports/
- *   --letter            the handout on US Letter instead of A4
+ *   --paper <size>      the handout's paper: a4 (default) or letter (--letter is short for it)
+ *   --per-page <n>      slides on each handout page: 1 (landscape, large), 2 (default),
+ *                       3 (notes beside each slide) or 6
  *   --only <kinds>      only some files: slides, steps, handout (comma-separated, repeatable)
  *   --entry <file.md>   another deck entry than slides.md
  *   --port <n>          the port the built deck is served on (default: a free one)
@@ -25,12 +27,15 @@ import { BrowserNotFoundError } from './lib/browser'
 import { parseCommandLine, UsageError as CliUsageError, type OptionSpec } from './lib/cli'
 import { ROOT } from './lib/paths'
 import { DeckInputError, ExportError, UsageError } from './export/errors'
+import { PAPER_SIZES, PER_PAGE, type PaperSize, type PerPage } from './export/handout'
 import { exportDeck, KINDS, type Kind } from './export/index'
 import { Progress } from './export/progress'
 
 const OPTIONS = {
   'out': { type: 'string', value: '<dir>' },
+  'paper': { type: 'string', value: '<a4|letter>' },
   'letter': { type: 'boolean', default: false },
+  'per-page': { type: 'string', value: '<1|2|3|6>' },
   'only': { type: 'string', multiple: true, value: '<kinds>' },
   'entry': { type: 'string', value: '<deck.md>' },
   'port': { type: 'string', value: '<n>' },
@@ -50,6 +55,15 @@ function parseOptions() {
   const unknown = only.filter(kind => !KINDS.includes(kind as Kind))
   if (unknown.length)
     throw new UsageError(`--only takes ${KINDS.join(', ')}; not ${unknown.join(', ')}`)
+  const paperName = parsed.paper?.trim().toLowerCase()
+  if (paperName !== undefined && !PAPER_SIZES.includes(paperName as PaperSize))
+    throw new UsageError(`--paper takes ${PAPER_SIZES.join(' or ')}, not ${parsed.paper}`)
+  if (parsed.letter && paperName !== undefined && paperName !== 'letter')
+    throw new UsageError(`--letter and --paper ${parsed.paper} disagree: give one of them`)
+  const paper: PaperSize = parsed.letter ? 'letter' : (paperName as PaperSize | undefined) ?? 'a4'
+  const perPage = parsed['per-page'] === undefined ? 2 : Number(parsed['per-page'])
+  if (!PER_PAGE.includes(perPage as PerPage))
+    throw new UsageError(`--per-page takes ${PER_PAGE.slice(0, -1).join(', ')} or ${PER_PAGE.at(-1)}, not ${parsed['per-page']}`)
   const port = parsed.port === undefined ? undefined : Number(parsed.port)
   if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
     throw new UsageError(`--port takes a port number, not ${parsed.port}`)
@@ -67,7 +81,8 @@ function parseOptions() {
     outDir,
     entry,
     only: (only.length ? KINDS.filter(kind => only.includes(kind)) : [...KINDS]) as Kind[],
-    paper: parsed.letter ? 'letter' as const : 'a4' as const,
+    paper,
+    perPage: perPage as PerPage,
     port,
     timeoutMs: timeout * 1000,
   }

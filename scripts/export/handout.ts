@@ -1,15 +1,20 @@
 /**
  * The handout: a cover (title, date, the runtimes the traces were recorded with), a
- * contents page, one section per slide (the slide, then its speaker notes), and an
- * appendix page per demo (the whole program and its whole verbatim traceback).
+ * contents page, the slides with their speaker notes, several to a page (two by default:
+ * `--per-page 1|2|3|6`), and an appendix with every demo (the whole program and its whole
+ * verbatim traceback), one after another.
  *
  * Chromium prints the whole handout from one HTML page with real text in the deck's own
- * fonts (inlined from @fontsource, so nothing is fetched); each slide section reserves an
- * empty box at the top of a fresh page. pdf-lib then draws the slide from slides.pdf into
- * that box as an embedded PDF page, so the slide stays vector text. Chromium's named
- * destinations (the contents page links to every section) say on which page each box is.
- * The contents page's page numbers come from a first printing's destinations: the second
- * printing has them in the space the first one kept for them, so no page moves.
+ * fonts (inlined from @fontsource, so nothing is fetched). The slides section is a series
+ * of sheets, one per page, each a grid of cells placed here in points (`placeCells`): an
+ * empty box for the slide, its caption and its notes. Before printing, the notes of each
+ * cell are measured in the browser (`fitNotes`): too long at the layout's size, they get a
+ * smaller one down to a readable minimum, then a bigger cell; only notes that fit nowhere
+ * stop the export. pdf-lib then draws each slide from slides.pdf into its box as an
+ * embedded PDF page, so the slide stays vector text. Chromium's named destinations (the
+ * contents page links to every cell) say on which page each box is. The contents page's
+ * page numbers come from a first printing's destinations: the second printing has them in
+ * the space the first one kept for them, so no page moves.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -21,14 +26,19 @@ import type { Deck, DeckDemo } from './deck'
 import { ExportError } from './errors'
 import { namedDestinations, setMetadata, setOutline, type OutlineItem } from './pdf'
 
-export type PaperSize = 'a4' | 'letter'
+export const PAPER_SIZES = ['a4', 'letter'] as const
+export type PaperSize = typeof PAPER_SIZES[number]
+export const PER_PAGE = [1, 2, 3, 6] as const
+export type PerPage = typeof PER_PAGE[number]
 
-/** Page size in PDF points, and the margins the slide box is measured from. */
+/** Page size in PDF points (portrait), and the margins every box is measured from. */
 const PAPER: Record<PaperSize, { css: string, width: number, height: number }> = {
   a4: { css: 'A4', width: 595.28, height: 841.89 },
   letter: { css: 'letter', width: 612, height: 792 },
 }
 const MARGIN = { top: 40, right: 44, bottom: 48, left: 44 }
+/** Between two cells of a sheet. */
+const GAP = 14
 
 const require = createRequire(import.meta.url)
 
@@ -105,15 +115,17 @@ function runtimeRows(demos: DeckDemo[]): RuntimeRow[] {
     })
 }
 
-function about(deck: Deck): string {
-  const slides = `${deck.slides.length} slide${deck.slides.length === 1 ? '' : 's'}, each with its speaker notes`
+function about(deck: Deck, perPage: PerPage): string {
+  const many = deck.slides.length !== 1
+  const toAPage = perPage === 1 ? 'one to a page' : `${['', '', 'two', 'three', '', '', 'six'][perPage]} to a page`
+  const slides = `${deck.slides.length} slide${many ? 's' : ''}, each with its speaker notes${many ? `, ${toAPage}` : ''}`
   const n = deck.demos.length
   if (!n)
     return `${slides}.`
   return `${slides}, then ${n === 1 ? 'the demo program' : `the ${n} demo programs`} in full with ${n === 1 ? 'its' : 'their'} complete traceback${n === 1 ? '' : 's'}, exactly as the runtime printed ${n === 1 ? 'it' : 'them'}.`
 }
 
-function cover(deck: Deck, date: Date): string {
+function cover(deck: Deck, perPage: PerPage, date: Date): string {
   const rows = runtimeRows(deck.demos)
   const missing = deck.demos.filter(demo => !demo.recording).map(demo => demo.name)
   const recorded = rows.length
@@ -134,7 +146,7 @@ function cover(deck: Deck, date: Date): string {
     <h2>The traces were recorded with</h2>
     ${recorded}
     ${notRecorded}
-    <p class="about">${about(deck)} <a href="#contents">Contents</a> follow.</p>
+    <p class="about">${about(deck, perPage)} <a href="#contents">Contents</a> follow.</p>
   </section>`
 }
 
@@ -156,15 +168,25 @@ function contents(deck: Deck, pages?: SectionPages): string {
   </section>`
 }
 
-function slideSection(deck: Deck, index: number, boxHeight: number): string {
-  const slide = deck.slides[index]!
-  const notes = slide.note
-    ? `<div class="notes">${renderNote(slide.note)}</div>`
-    : `<p class="no-notes">No speaker notes.</p>`
-  return `<section class="slide" id="slide-${slide.no}">
-    <div class="slide-box" style="height: ${boxHeight.toFixed(3)}pt"></div>
-    <div class="caption"><span class="no">Slide ${slide.no} of ${deck.slides.length}</span> ${escapeHtml(slide.plainTitle)}</div>
-    ${notes}
+/** The slides section: one sheet (a page) after another, each holding its cells. */
+function slidesSection(deck: Deck, layout: HandoutLayout, plan: HandoutPlan): string {
+  const sheets: Placement[][] = []
+  for (const placement of plan.placements)
+    (sheets[placement.sheet] ??= []).push(placement)
+  const rect = (r: Rect) => `left: ${pt(r.x)}; top: ${pt(r.y)}; width: ${pt(r.width)}; height: ${pt(r.height)}`
+  const cell = (placement: Placement) => {
+    const slide = deck.slides[placement.slide - 1]!
+    const kind = layout.kinds[placement.kind]!
+    const size = plan.fontSizes?.get(slide.no) ?? kind.font.base
+    const notes = slide.note ? renderNote(slide.note) : `<p class="no-notes">No speaker notes.</p>`
+    return `<div class="cell ${kind.style}" id="slide-${slide.no}" data-no="${slide.no}" style="${rect({ x: placement.x, y: placement.y, width: kind.width, height: kind.height })}">
+      <div class="slide-box" style="${rect(kind.slide)}"></div>
+      <div class="caption" style="${rect(kind.caption)}"><span class="no">Slide ${slide.no} of ${deck.slides.length}</span> <span class="title">${escapeHtml(slide.plainTitle)}</span></div>
+      <div class="notes" data-base="${kind.font.base}" data-min="${kind.font.min}" style="${rect(kind.notes)}; font-size: ${size}pt">${notes}</div>
+    </div>`
+  }
+  return `<section class="slides per-${layout.perPage}">
+    ${sheets.map(sheet => `<div class="sheet">${sheet.map(cell).join('')}</div>`).join('\n')}
   </section>`
 }
 
@@ -213,20 +235,177 @@ function demoSection(demo: DeckDemo, index: number): string {
   </section>`
 }
 
-export interface HandoutLayout {
-  paper: PaperSize
-  /** The slide box: full content width, the slide's aspect ratio, in PDF points. */
-  box: { x: number, top: number, width: number, height: number }
+interface Rect { x: number, y: number, width: number, height: number }
+
+const pt = (value: number) => `${value.toFixed(2)}pt`
+
+/**
+ * How a cell is laid out:
+ * - `side-caption`: the slide, its caption in a column to its right, the notes below both;
+ * - `beside`: the slide with its caption below it, the notes in a column to the right;
+ * - `under`: the slide, a one-line caption, the notes below, all as wide as the slide.
+ */
+type CellStyle = 'side-caption' | 'beside' | 'under'
+
+export interface CellKind {
+  style: CellStyle
+  /** Grid slots it takes: columns across, rows down. */
+  cols: number
+  rows: number
+  width: number
+  height: number
+  /** Relative to the cell, in points. */
+  slide: Rect
+  caption: Rect
+  notes: Rect
+  /** Notes' font size in points: the layout's, and the smallest a long note may get. */
+  font: { base: number, min: number }
 }
 
-export function handoutLayout(deck: Deck, paper: PaperSize): HandoutLayout {
+export interface HandoutLayout {
+  paper: PaperSize
+  perPage: PerPage
+  /** The slide sheets on landscape pages (one per page); everything else is portrait. */
+  landscape: boolean
+  /** The sheet: the page less its margins, in points. */
+  sheet: { width: number, height: number }
+  rows: number
+  cols: number
+  /** A cell's slot, without the gap. */
+  slot: { width: number, height: number }
+  /** [the usual cell, the bigger one that notes too long for it get (if any)] */
+  kinds: CellKind[]
+}
+
+function cellKind(style: CellStyle, span: { cols: number, rows: number }, width: number, height: number, slideWidth: number, aspect: number, font: CellKind['font']): CellKind {
+  const slide = { x: 0, y: 0, width: slideWidth, height: slideWidth / aspect }
+  const below = slide.height
+  const kind = { style, ...span, width, height, slide, font }
+  switch (style) {
+    case 'side-caption':
+      return { ...kind, caption: { x: slideWidth + 12, y: 0, width: width - slideWidth - 12, height: below }, notes: { x: 0, y: below + 10, width, height: height - below - 10 } }
+    case 'beside':
+      return { ...kind, caption: { x: 0, y: below + 6, width: slideWidth, height: height - below - 6 }, notes: { x: slideWidth + 14, y: 0, width: width - slideWidth - 14, height } }
+    case 'under':
+      return { ...kind, caption: { x: 0, y: below + 5, width, height: 14 }, notes: { x: 0, y: below + 23, width, height: height - below - 23 } }
+  }
+}
+
+/**
+ * The grid for `perPage` slides a page. Sizes follow the paper; the slide takes what its
+ * notes leave, at the deck's aspect ratio:
+ *   1  landscape pages: the slide large, its caption beside it, the notes below (11 pt)
+ *   2  two rows: the slide, the caption beside it, the notes below (10 pt)
+ *   3  three rows: the slide on the left, the notes beside it (9.5 pt)
+ *   6  three rows of two: the slide, the notes below it (9 pt)
+ */
+export function handoutLayout(deck: Deck, paper: PaperSize, perPage: PerPage = 2): HandoutLayout {
   const size = PAPER[paper]
-  const width = size.width - MARGIN.left - MARGIN.right
-  return { paper, box: { x: MARGIN.left, top: MARGIN.top, width, height: (width * deck.height) / deck.width } }
+  const landscape = perPage === 1
+  const [pageWidth, pageHeight] = landscape ? [size.height, size.width] : [size.width, size.height]
+  const sheet = { width: pageWidth - MARGIN.left - MARGIN.right, height: pageHeight - MARGIN.top - MARGIN.bottom }
+  const aspect = deck.width / deck.height
+  const grid = { 1: [1, 1], 2: [2, 1], 3: [3, 1], 6: [3, 2] }[perPage]
+  const [rows, cols] = grid as [number, number]
+  const slot = { width: (sheet.width - (cols - 1) * GAP) / cols, height: (sheet.height - (rows - 1) * GAP) / rows }
+  const one = { cols: 1, rows: 1 }
+  let kinds: CellKind[]
+  switch (perPage) {
+    case 1:
+      kinds = [cellKind('side-caption', one, slot.width, slot.height, slot.width - 130, aspect, { base: 11, min: 9.5 })]
+      break
+    case 2:
+      kinds = [
+        cellKind('side-caption', one, slot.width, slot.height, slot.width - 120, aspect, { base: 10, min: 9 }),
+        cellKind('side-caption', { cols: 1, rows: 2 }, slot.width, sheet.height, slot.width - 120, aspect, { base: 10, min: 9 }),
+      ]
+      break
+    case 3:
+      kinds = [
+        cellKind('beside', one, slot.width, slot.height, slot.width * 0.52, aspect, { base: 9.5, min: 8.5 }),
+        cellKind('beside', { cols: 1, rows: 2 }, slot.width, 2 * slot.height + GAP, slot.width * 0.52, aspect, { base: 9.5, min: 8.5 }),
+      ]
+      break
+    case 6:
+      kinds = [
+        cellKind('under', one, slot.width, slot.height, slot.width, aspect, { base: 9, min: 8 }),
+        // Notes too long for the cell take the row: the slide where it was, the notes beside it.
+        cellKind('beside', { cols: 2, rows: 1 }, sheet.width, slot.height, slot.width, aspect, { base: 9, min: 8 }),
+      ]
+      break
+  }
+  return { paper, perPage, landscape, sheet, rows, cols, slot, kinds }
+}
+
+export interface Placement {
+  /** The slide's number (1-based). */
+  slide: number
+  /** 0-based: the n-th page of the slides section. */
+  sheet: number
+  /** Index in layout.kinds. */
+  kind: number
+  /** The cell's top-left corner on its sheet, in points. */
+  x: number
+  y: number
+}
+
+/**
+ * Every slide in its cell, in order, filling each sheet row by row; the slides in `big`
+ * (notes too long for the usual cell) get the layout's bigger cell.
+ */
+export function placeCells(deck: Deck, layout: HandoutLayout, big: ReadonlySet<number> = new Set()): Placement[] {
+  const placements: Placement[] = []
+  let sheet = 0
+  let row = 0
+  let col = 0
+  for (const slide of deck.slides) {
+    const kindIndex = big.has(slide.no) && layout.kinds.length > 1 ? 1 : 0
+    const kind = layout.kinds[kindIndex]!
+    if (col + kind.cols > layout.cols) {
+      col = 0
+      row++
+    }
+    if (row + kind.rows > layout.rows) {
+      sheet++
+      row = 0
+      col = 0
+    }
+    placements.push({ slide: slide.no, sheet, kind: kindIndex, x: col * (layout.slot.width + GAP), y: row * (layout.slot.height + GAP) })
+    col += kind.cols
+    if (col >= layout.cols) {
+      col = 0
+      row += kind.rows
+    }
+  }
+  return placements
+}
+
+/** Where every cell is and the notes' font size of each slide (the layout's when absent). */
+export interface HandoutPlan {
+  placements: Placement[]
+  fontSizes?: ReadonlyMap<number, number>
+}
+
+/**
+ * Runs in the page (print media): each cell's notes at the largest size from its base down
+ * to its minimum, in quarter points, that fits its box; null where none does.
+ */
+export function fitNotes(): { no: number, size: number | null }[] {
+  return [...document.querySelectorAll<HTMLElement>('.cell')].map((cell) => {
+    const notes = cell.querySelector<HTMLElement>('.notes')!
+    const base = Number(notes.dataset.base)
+    const min = Number(notes.dataset.min)
+    for (let size = base; size >= min - 1e-6; size -= 0.25) {
+      notes.style.fontSize = `${size}pt`
+      if (notes.scrollHeight <= notes.clientHeight + 0.5 && notes.scrollWidth <= notes.clientWidth + 0.5)
+        return { no: Number(cell.dataset.no), size }
+    }
+    return { no: Number(cell.dataset.no), size: null }
+  })
 }
 
 /** The whole handout as one HTML document for Chromium to print. */
-export function handoutHtml(deck: Deck, layout: HandoutLayout, date: Date, pages?: SectionPages): string {
+export function handoutHtml(deck: Deck, layout: HandoutLayout, date: Date, plan: HandoutPlan, pages?: SectionPages): string {
   const size = PAPER[layout.paper]
   const footer = `${deck.title} · handout`
   return `<!doctype html>
@@ -243,6 +422,7 @@ ${fonts()}
   @bottom-left { content: ${cssString(footer)}; font: 8pt 'Nunito Sans', sans-serif; color: #777; }
   @bottom-right { content: counter(page) " / " counter(pages); font: 8pt 'Nunito Sans', sans-serif; color: #777; }
 }
+@page slides { size: ${size.css} ${layout.landscape ? 'landscape' : 'portrait'}; }
 @page :first {
   @bottom-left { content: none; }
   @bottom-right { content: none; }
@@ -255,6 +435,8 @@ code { font-size: 0.92em; }
 h1, h2, h3 { line-height: 1.2; }
 .kicker { font-size: 9pt; font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase; color: #0072b2; }
 section + section { break-before: page; }
+/* The appendix runs on: each demo after the one before, not on a page of its own. */
+section.demo + section.demo { break-before: auto; margin-top: 20pt; padding-top: 10pt; border-top: 0.75pt solid #ccc; }
 
 .cover { padding-top: 120pt; }
 .cover h1 { font-size: 34pt; margin: 6pt 0 10pt; }
@@ -279,16 +461,28 @@ section + section { break-before: page; }
 .toc .page.unknown { visibility: hidden; }
 .toc .no { display: inline-block; min-width: 2.6em; color: #777; }
 
-.slide-box { width: 100%; }
-.caption { margin: 8pt 0 8pt; font-size: 9pt; color: #555; border-bottom: 0.5pt solid #ddd; padding-bottom: 4pt; }
-.caption .no { font-weight: 700; color: #0072b2; margin-right: 6pt; }
-.notes p { margin: 0 0 7pt; }
-.notes ul, .notes ol { margin: 0 0 7pt; padding-left: 16pt; }
-.notes pre { font-size: 8.5pt; background: #f5f5f5; padding: 6pt; white-space: pre-wrap; }
+.slides { page: slides; }
+/* One sheet a page: the page's content box, less a point so rounding never spills a page. */
+.sheet { position: relative; width: ${pt(layout.sheet.width)}; height: ${pt(layout.sheet.height - 1)}; overflow: hidden; }
+.sheet + .sheet { break-before: page; }
+.cell, .cell > * { position: absolute; }
+.caption { font-size: 9pt; line-height: 1.3; color: #555; overflow: hidden; }
+.caption .no { display: block; font-size: 8.5pt; font-weight: 700; color: #0072b2; margin-bottom: 2pt; }
+.caption .title { display: block; font-weight: 700; color: #1d1d1f; }
+.side-caption .caption { border-left: 0.75pt solid #ccc; padding-left: 8pt; }
+.side-caption .notes { border-top: 0.5pt solid #ddd; padding-top: 5pt; }
+.under .caption { white-space: nowrap; text-overflow: ellipsis; }
+.under .caption .no, .under .caption .title { display: inline; margin-right: 4pt; }
+.notes { line-height: 1.38; overflow: hidden; overflow-wrap: anywhere; }
+.notes > :first-child { margin-top: 0; }
+.notes p { margin: 0 0 0.5em; }
+.notes ul, .notes ol { margin: 0 0 0.5em; padding-left: 1.4em; }
+.notes pre { font-size: 0.85em; background: #f5f5f5; padding: 4pt; margin: 0 0 0.5em; white-space: pre-wrap; }
 .notes a { color: inherit; }
 .no-notes { color: #888; font-style: italic; }
 
-.demo h2 { font-size: 15pt; margin: 4pt 0 4pt; }
+.demo h2 { font-size: 15pt; margin: 4pt 0 4pt; break-after: avoid; }
+.demo h3, .demo .meta, .demo .kicker { break-after: avoid; }
 .demo h2 .no { color: #0072b2; margin-right: 4pt; }
 .demo h2 .file { font-size: 9pt; font-weight: 400; color: #555; margin-left: 6pt; }
 .demo .meta { font-size: 8.5pt; color: #555; margin: 0 0 8pt; }
@@ -308,9 +502,9 @@ section + section { break-before: page; }
 </style>
 </head>
 <body>
-${cover(deck, date)}
+${cover(deck, layout.perPage, date)}
 ${contents(deck, pages)}
-${deck.slides.map((_, i) => slideSection(deck, i, layout.box.height)).join('\n')}
+${slidesSection(deck, layout, plan)}
 ${deck.demos.map(demoSection).join('\n')}
 </body>
 </html>`
@@ -320,7 +514,7 @@ ${deck.demos.map(demoSection).join('\n')}
  * Draw every slide of slides.pdf into its box in the handout Chromium printed, add the
  * outline and metadata. Returns the finished handout.
  */
-export async function composeHandout(deck: Deck, layout: HandoutLayout, printed: Uint8Array, slidesPdf: Uint8Array, date: Date): Promise<Uint8Array> {
+export async function composeHandout(deck: Deck, layout: HandoutLayout, plan: HandoutPlan, printed: Uint8Array, slidesPdf: Uint8Array, date: Date): Promise<Uint8Array> {
   const doc = await PDFDocument.load(printed, { updateMetadata: false })
   const dests = namedDestinations(doc)
   const pageOf = (id: string) => {
@@ -330,12 +524,17 @@ export async function composeHandout(deck: Deck, layout: HandoutLayout, printed:
     return page
   }
   const slides = await doc.embedPdf(slidesPdf, deck.slides.map((_, i) => i))
-  const { box } = layout
-  for (const slide of deck.slides) {
-    const page = doc.getPage(pageOf(`slide-${slide.no}`))
-    const y = page.getHeight() - box.top - box.height
-    page.drawPage(slides[slide.no - 1]!, { x: box.x, y, width: box.width, height: box.height })
-    page.drawRectangle({ x: box.x, y, width: box.width, height: box.height, borderColor: rgb(0.72, 0.72, 0.72), borderWidth: 0.75 })
+  const firstSheet = pageOf('slide-1')
+  for (const placement of plan.placements) {
+    const pageIndex = pageOf(`slide-${placement.slide}`)
+    if (pageIndex !== firstSheet + placement.sheet)
+      throw new ExportError(`handout: slide ${placement.slide} was printed on page ${pageIndex + 1}, not on its sheet's page ${firstSheet + placement.sheet + 1} (a sheet spilled onto another page)`)
+    const page = doc.getPage(pageIndex)
+    const box = layout.kinds[placement.kind]!.slide
+    const x = MARGIN.left + placement.x + box.x
+    const y = page.getHeight() - MARGIN.top - placement.y - box.y - box.height
+    page.drawPage(slides[placement.slide - 1]!, { x, y, width: box.width, height: box.height })
+    page.drawRectangle({ x, y, width: box.width, height: box.height, borderColor: rgb(0.72, 0.72, 0.72), borderWidth: 0.75 })
   }
   const outline: OutlineItem[] = [
     { title: 'Cover', page: 0 },

@@ -20,7 +20,7 @@ import { browserArgs, findBrowser } from '../lib/browser'
 import { loadDeck, type Deck } from './deck'
 import { ExportError } from './errors'
 import { Guard } from './guard'
-import { composeHandout, exportDate, handoutHtml, handoutLayout, type PaperSize, type SectionPages } from './handout'
+import { composeHandout, exportDate, fitNotes, handoutHtml, handoutLayout, placeCells, type HandoutLayout, type HandoutPlan, type PaperSize, type PerPage, type SectionPages } from './handout'
 import { namedDestinations, setMetadata, setOutline } from './pdf'
 import type { Progress } from './progress'
 import { assertPortFree, buildDeck, serveStatic, type StaticServer } from './server'
@@ -34,6 +34,8 @@ export interface ExportOptions {
   outDir: string
   only: Kind[]
   paper: PaperSize
+  /** Slides on each handout page. */
+  perPage: PerPage
   /** A fixed port for the static server; a free one when undefined. */
   port?: number
   /** Longest wait for the build and for a print page to settle. */
@@ -177,18 +179,46 @@ async function finishDeckPdf(deck: Deck, printed: Printed, label: string, date: 
 }
 
 /**
- * Print the handout's HTML in its own context (no deck, no server, no network): once to
- * learn on which page each section starts, once more with those pages in the contents.
+ * Print the handout's HTML in its own context (no deck, no server, no network). First the
+ * cells are planned: every cell's notes measured at print size, those too long for their
+ * cell at the smallest readable size given a bigger cell, until all fit. Then it is printed
+ * once to learn on which page each section starts, once more with those pages in the contents.
  */
-async function printHandout(browser: Browser, html: (pages?: SectionPages) => string, guard: Guard): Promise<Uint8Array> {
+async function printHandout(browser: Browser, deck: Deck, layout: HandoutLayout, date: Date, guard: Guard): Promise<{ pdf: Uint8Array, plan: HandoutPlan }> {
   const context = await browser.newContext()
   guard.watchContext(context)
   try {
     const page = await context.newPage()
     guard.watchPage(page, 'handout.pdf')
-    const print = async (pages?: SectionPages) => {
-      await page.setContent(html(pages), { waitUntil: 'load' })
+    await page.emulateMedia({ media: 'print' })
+    const load = async (html: string) => {
+      await page.setContent(html, { waitUntil: 'load' })
       await page.evaluate(() => document.fonts.ready.then(() => undefined))
+    }
+
+    const big = new Set<number>()
+    let plan: HandoutPlan
+    for (;;) {
+      const placements = placeCells(deck, layout, big)
+      await load(handoutHtml(deck, layout, date, { placements }))
+      const fits = await page.evaluate(fitNotes)
+      const tooLong = fits.filter(fit => fit.size === null).map(fit => fit.no)
+      const grow = layout.kinds.length > 1 ? tooLong.filter(no => !big.has(no)) : []
+      if (grow.length) {
+        grow.forEach(no => big.add(no))
+        continue
+      }
+      if (tooLong.length) {
+        const min = Math.min(...layout.kinds.map(kind => kind.font.min))
+        throw new ExportError(`handout: the speaker notes of slide${tooLong.length > 1 ? 's' : ''} ${tooLong.join(', ')} do not fit --per-page ${layout.perPage} even at ${min} pt: use fewer slides a page (--per-page 1), or shorten them`)
+      }
+      plan = { placements, fontSizes: new Map(fits.map(fit => [fit.no, fit.size!])) }
+      break
+    }
+    timing(`handout: planned${big.size ? ` (bigger cells for slides ${[...big].join(', ')})` : ''}`)
+
+    const print = async (pages?: SectionPages) => {
+      await load(handoutHtml(deck, layout, date, plan, pages))
       const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true })
       return { pdf, pages: namedDestinations(await PDFDocument.load(pdf, { updateMetadata: false })) }
     }
@@ -199,7 +229,7 @@ async function printHandout(browser: Browser, html: (pages?: SectionPages) => st
     if (moved.length)
       throw new ExportError(`handout: adding page numbers to the contents moved ${moved.slice(0, 3).join(', ')}: the contents page has no room for them`)
     timing('handout: printed')
-    return final.pdf
+    return { pdf: final.pdf, plan }
   }
   finally {
     await context.close()
@@ -216,7 +246,7 @@ export async function exportDeck(options: ExportOptions): Promise<ExportResult> 
     await assertPortFree(options.port)
   const date = exportDate()
   const guard = new Guard()
-  const layout = handoutLayout(deck, options.paper)
+  const layout = handoutLayout(deck, options.paper, options.perPage)
 
   const dist = mkdtempSync(join(tmpdir(), 'slidev-export-'))
   progress.set('slides', { done: 0, total: deck.slides.length })
@@ -237,7 +267,7 @@ export async function exportDeck(options: ExportOptions): Promise<ExportResult> 
   try {
     browser = await browserStart
     timing('browser up')
-    const handoutPrinted = want('handout') ? guard.race(printHandout(browser, pages => handoutHtml(deck, layout, date, pages), guard)) : undefined
+    const handoutPrinted = want('handout') ? guard.race(printHandout(browser, deck, layout, date, guard)) : undefined
 
     await guard.race(build.done)
     timing('deck built')
@@ -269,7 +299,8 @@ export async function exportDeck(options: ExportOptions): Promise<ExportResult> 
         outputs.push({ kind: 'slides', ...slides })
     }
     if (handoutPrinted) {
-      const bytes = await composeHandout(deck, layout, await handoutPrinted, slidesPdf!, date)
+      const handout = await handoutPrinted
+      const bytes = await composeHandout(deck, layout, handout.plan, handout.pdf, slidesPdf!, date)
       const pages = (await PDFDocument.load(bytes, { updateMetadata: false })).getPageCount()
       progress.set('handout', { done: pages, total: pages })
       outputs.push({ kind: 'handout', bytes, pages })

@@ -12,7 +12,7 @@ import { readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
 import { DEV_PORT } from '../../playwright.config'
 import { loadDeck, ROOT, type DeckSlide } from '../support/deck'
-import { pageInk, pdfFonts, readPdf, type PdfContents } from '../support/pdf'
+import { pageGraphics, pageInk, pageUse, pdfFonts, readPdf, type Box, type PageGraphics, type PdfContents } from '../support/pdf'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -70,12 +70,15 @@ function committedRecordings(): Recording[] {
     .map(entry => readManifestRecording(entry))
 }
 
-/** Pages (0-based) an outline entry covers: from its page to the next entry's. */
+/**
+ * Text of the pages (0-based) an outline entry covers: from its page to the next entry's,
+ * that one included (sections share pages: two slides a page, demos one after another).
+ */
 function sectionText(pdf: PdfContents, titleStart: string): string {
   const entries = pdf.outlineEntries.filter(entry => entry.depth === 1)
   const at = entries.findIndex(entry => entry.title.startsWith(titleStart))
   expect(at, `outline entry "${titleStart}…"`).toBeGreaterThanOrEqual(0)
-  const end = entries[at + 1]?.page ?? pdf.pages.length
+  const end = entries[at + 1] ? entries[at + 1]!.page + 1 : pdf.pages.length
   return pdf.pages.slice(entries[at]!.page, Math.max(end, entries[at]!.page + 1)).join('\n')
 }
 
@@ -106,6 +109,99 @@ async function clicksOf(page: Page, slides: DeckSlide[]): Promise<number[]> {
     clicks.push(count)
   }
   return clicks
+}
+
+
+/** The handout's page margins (scripts/export/handout.ts), in points. */
+const HANDOUT_MARGIN = { top: 40, bottom: 48 }
+const PAPER = { a4: [595.28, 841.89], letter: [612, 792] } as const
+
+/** 0-based pages that end a section (cover, contents, slides, appendix): the only ones allowed to be more than half empty. */
+function sectionEnds(pdf: PdfContents): Set<number> {
+  const starts = pdf.outlineEntries.filter(entry => entry.depth === 0).map(entry => entry.page)
+  return new Set([...starts.slice(1).map(page => page - 1), pdf.pages.length - 1])
+}
+
+const inside = (box: Box, x: number, y: number) => x >= box.x0 - 1 && x <= box.x1 + 1 && y >= box.y0 - 1 && y <= box.y1 + 1
+
+/**
+ * A handout, as a reader gets it: its slides section laid out `perPage` to a page on
+ * `paper`, each slide drawn as a page (vector) with its caption and all its speaker notes
+ * beside or under it at a readable size, and no page more than half empty but a section's last.
+ */
+async function checkHandout(path: string, perPage: 1 | 2 | 3 | 6, paper: keyof typeof PAPER): Promise<{ pages: number, slidePages: number }> {
+  const pdf = await readPdf(path)
+  const first = pdf.outlineEntries.find(entry => entry.depth === 0 && entry.title.startsWith('Slides'))!.page
+  const appendix = pdf.outlineEntries.find(entry => entry.depth === 0 && entry.title.startsWith('Appendix'))?.page ?? pdf.pages.length
+  const slidePages = Array.from({ length: appendix - first }, (_, i) => first + i)
+  const graphics = await pageGraphics(path)
+  const [short, long] = PAPER[paper]
+
+  // Paper: portrait everywhere, but landscape slide pages for one a page.
+  for (const [no, page] of graphics) {
+    const landscape = perPage === 1 && slidePages.includes(no - 1)
+    expect([Math.round(page.width), Math.round(page.height)], `page ${no} size`).toEqual(
+      landscape ? [Math.round(long), Math.round(short)] : [Math.round(short), Math.round(long)])
+  }
+
+  // The slides, in order, perPage a page (6 a page: a slide whose notes need the row takes two places).
+  const seen: number[] = []
+  for (const index of slidePages) {
+    const page: PageGraphics = graphics.get(index + 1)!
+    const captions = page.text.map(item => /^Slide (\d+) of (\d+)$/.exec(item.str.trim())).filter(Boolean).map(match => Number(match![1]))
+    const last = index === slidePages.at(-1)
+    expect(page.forms, `page ${index + 1}: one drawn slide a caption`).toHaveLength(captions.length)
+    if (perPage === 6)
+      expect(captions.length, `page ${index + 1}: slides`).toBeGreaterThanOrEqual(last ? 1 : 3)
+    else if (!last)
+      expect(captions.length, `page ${index + 1}: slides (a slide whose notes did not fit its cell?)`).toBe(perPage)
+    expect(captions.length).toBeLessThanOrEqual(perPage)
+    seen.push(...captions)
+
+    const content = page.width - 88
+    for (const form of page.forms) {
+      const width = form.x1 - form.x0
+      expect(Math.abs(width / (form.y1 - form.y0) - 980 / 551.25), `page ${index + 1}: a slide at the deck's aspect ratio`).toBeLessThan(0.02)
+      expect(width / content, `page ${index + 1}: slide width`).toBeGreaterThan({ 1: 0.8, 2: 0.7, 3: 0.45, 6: 0.45 }[perPage])
+    }
+    // The handout's own text (not the slides'): notes and captions at a readable size.
+    const own = page.text.filter(item => item.y > HANDOUT_MARGIN.bottom && !page.forms.some(form => inside(form, item.x, item.y)))
+    // (8 pt as Chromium writes it: 7.995.)
+    expect(Math.min(...own.map(item => item.size)), `page ${index + 1}: smallest text`).toBeGreaterThan(7.9)
+    const forms = [...page.forms].sort((a, b) => b.y1 - a.y1 || a.x0 - b.x0)
+    if (perPage === 2 || perPage === 3) {
+      // Stacked: each slide below the one before.
+      for (let i = 1; i < forms.length; i++)
+        expect(forms[i]!.y1, `page ${index + 1}: slide ${i + 1} below slide ${i}`).toBeLessThan(forms[i - 1]!.y0)
+    }
+    if (perPage === 3) {
+      // The notes beside each slide: text right of it, within its height.
+      for (const form of forms)
+        expect(own.some(item => item.x > form.x1 && item.y <= form.y1 && item.y >= form.y0 - 60), `page ${index + 1}: notes beside the slide`).toBe(true)
+    }
+  }
+  expect(seen, 'every slide once, in order').toEqual(slides.map(slide => slide.no))
+  if (perPage !== 6)
+    expect(slidePages).toHaveLength(Math.ceil(slides.length / perPage))
+  if (perPage === 6) {
+    // Two columns.
+    expect(slidePages.some(index => graphics.get(index + 1)!.forms.some(form => form.x0 > graphics.get(index + 1)!.width / 2)), 'a slide in the right column').toBe(true)
+  }
+
+  // Every slide's speaker notes, whole, on the page that holds the slide.
+  for (const slide of slides) {
+    const entry = pdf.outlineEntries.find(e => e.depth === 1 && e.title.startsWith(`${slide.no}. `))!
+    expect(pdf.pages[entry.page], `page ${entry.page + 1} holds slide ${slide.no}`).toContain(`Slide ${slide.no} of ${slides.length}`)
+    expect(words(pdf.pages[entry.page]!), `speaker notes of slide ${slide.no}`).toContain(slide.note ? words(slide.note) : 'Nospeakernotes')
+  }
+
+  // No page more than half empty, but the last of a section (cover, contents, slides, appendix).
+  const ends = sectionEnds(pdf)
+  const use = pageUse(path, HANDOUT_MARGIN)
+  expect(use).toHaveLength(pdf.pages.length)
+  const empty = use.map((share, i) => ({ page: i + 1, share: Math.round(share * 100) })).filter(({ page, share }) => share < 50 && !ends.has(page - 1))
+  expect(empty, 'pages more than half empty (page, % of rows used)').toEqual([])
+  return { pages: pdf.pages.length, slidePages: slidePages.length }
 }
 
 let run: Run
@@ -208,6 +304,59 @@ test('handout.pdf: every demo\'s whole program and verbatim traceback in the app
     expect(text, `exception of ${recording.demo.name}`).toContain(squeeze(`${traceback.exception.type}: ${traceback.exception.message}`))
     for (const frame of traceback.frames)
       expect(text, `frame ${frame.function} of ${recording.demo.name}`).toContain(squeeze(frame.function))
+  }
+})
+
+test('handout.pdf: two slides a page on A4 by default, notes under each, no page more than half empty but a section\'s last', async () => {
+  const { pages, slidePages } = await checkHandout(join(EXPORTS, 'handout.pdf'), 2, 'a4')
+  test.info().annotations.push({ type: 'pages', description: `handout.pdf: ${pages} pages, ${slidePages} of them slides` })
+})
+
+test('handout.pdf: --per-page 3 on Letter, 6 and 1 (landscape) a page', async () => {
+  test.setTimeout(420_000)
+  for (const [perPage, paper] of [[3, 'letter'], [6, 'a4'], [1, 'a4']] as const) {
+    const out = join(SCRATCH, `per-page-${perPage}`)
+    rmSync(out, { recursive: true, force: true })
+    const result = exportSync(['--only', 'handout', '--per-page', String(perPage), '--paper', paper, '--out', out])
+    expect(result.status, `--per-page ${perPage}:\n${result.stderr}`).toBe(0)
+    expect(readdirSync(out)).toEqual(['handout.pdf'])
+    const { pages, slidePages } = await checkHandout(join(out, 'handout.pdf'), perPage, paper)
+    test.info().annotations.push({ type: 'pages', description: `--per-page ${perPage} --paper ${paper}: ${pages} pages, ${slidePages} of them slides` })
+  }
+})
+
+test('slides.pdf: the stack over time is vector: no image over it, its bars and labels are paths and text', async ({ page }) => {
+  const slide = slides.find(s => s.title === 'The stack over time')
+  expect(slide, 'the slide "The stack over time"').toBeTruthy()
+  // Where the pictures are on the slide, as fractions of the slide (its final state: all shown).
+  await page.goto(`http://localhost:${DEV_PORT}/${slide!.no}`)
+  const container = page.locator(`.slidev-page-${slide!.no}`)
+  await expect(container.locator('.stack-over-time svg')).toHaveCount(4)
+  const drawn = await container.evaluate((el) => {
+    const frame = el.getBoundingClientRect()
+    return [...el.querySelectorAll('.stack-over-time svg')].map((svg) => {
+      const r = svg.getBoundingClientRect()
+      return {
+        x0: (r.left - frame.left) / frame.width,
+        x1: (r.right - frame.left) / frame.width,
+        y0: (r.top - frame.top) / frame.height,
+        y1: (r.bottom - frame.top) / frame.height,
+        rects: svg.querySelectorAll('rect').length,
+        labels: [...svg.querySelectorAll('text')].map(text => text.textContent!.trim()).filter(Boolean),
+      }
+    })
+  })
+  const graphics = (await pageGraphics(join(EXPORTS, 'slides.pdf'), [slide!.no])).get(slide!.no)!
+  for (const [i, svg] of drawn.entries()) {
+    // In PDF space: y up from the bottom of the page.
+    const area: Box = { x0: svg.x0 * graphics.width, x1: svg.x1 * graphics.width, y0: (1 - svg.y1) * graphics.height, y1: (1 - svg.y0) * graphics.height }
+    const overlaps = (box: Box) => box.x0 < area.x1 && box.x1 > area.x0 && box.y0 < area.y1 && box.y1 > area.y0
+    expect(graphics.images.filter(overlaps), `picture ${i + 1}: raster images over it`).toEqual([])
+    const paths = graphics.paths.filter(box => box.x0 >= area.x0 - 1 && box.x1 <= area.x1 + 1 && box.y0 >= area.y0 - 1 && box.y1 <= area.y1 + 1)
+    expect(paths.length, `picture ${i + 1}: paths within it (its SVG has ${svg.rects} rects)`).toBeGreaterThanOrEqual(svg.rects)
+    const text = graphics.text.filter(item => inside(area, item.x, item.y)).map(item => item.str).join(' ')
+    for (const label of svg.labels)
+      expect(text, `picture ${i + 1}: label "${label}" as text`).toContain(label)
   }
 })
 

@@ -152,6 +152,14 @@ describe('npm run export: bad input', () => {
     expectOneLine(await run('export', ['--only', 'everything']), /^export: --only takes slides, steps, handout/)
   })
 
+  it('a handout layout or paper it does not have', async () => {
+    expectOneLine(await run('export', ['--per-page', '4']), /^export: --per-page takes 1, 2, 3 or 6, not 4$/)
+    expectOneLine(await run('export', ['--per-page', 'two']), /^export: --per-page takes 1, 2, 3 or 6, not two$/)
+    expectOneLine(await run('export', ['--per-page']), /^export: --per-page needs a value: --per-page <1\|2\|3\|6>$/)
+    expectOneLine(await run('export', ['--paper', 'legal']), /^export: --paper takes a4 or letter, not legal$/)
+    expectOneLine(await run('export', ['--letter', '--paper', 'a4']), /^export: --letter and --paper a4 disagree/)
+  })
+
   const decks: string[] = []
   afterAll(() => {
     for (const root of decks)
