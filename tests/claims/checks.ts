@@ -923,3 +923,98 @@ export const runtimeView = all('CPython 3.14 shows our chain itself: print_call_
 export const callGraphNew = all('print_call_graph() on 3.14, no such function before', printCallGraph, noCallGraphBefore314)
 export const taskLostCallers = all('create_task: blow_up in Task-2, its live stack without foo and bar (default and 3.14)', createTask, createTask314)
 export const eager = all('eager tasks on 3.12+, and the steps the slide walks on 3.14', eagerVersions, eagerSlide)
+
+// --- the stack over time (the summary picture) ------------------------------------------
+
+/** Change the thread's stack of the steps that `pick` selects. */
+const editStacks = (pick: (s: Step, i: number, steps: Step[]) => boolean, change: (frames: Frame[]) => Frame[]) => (r: Recording) => {
+  r.steps.forEach((s, i, steps) => {
+    if (pick(s, i, steps))
+      s.physicalStack = change(s.physicalStack)
+  })
+}
+const userFrame = (name: string): Frame => ({ function: name, file: 'demos/x', line: 1, column: null, source: null, isUser: true, isAsync: false })
+
+export const syncTower: Check = {
+  title: 'sync: foo is on the thread\'s stack at every step from its call to its raise, for at least 0.6 s: one tower',
+  rests: [R('sync')],
+  run(store) {
+    const r = get(store, R('sync'))
+    const onStack = r.steps.map(s => userStack(s.physicalStack).includes('foo'))
+    const first = onStack.indexOf(true)
+    const last = onStack.lastIndexOf(true)
+    ok(first >= 0, 'sync: foo never on the stack')
+    same(onStack.slice(first, last + 1).every(Boolean), true, 'sync: foo stays on the stack from its call to its raise')
+    ok(r.steps[last]!.atMs - r.steps[first]!.atMs >= 590, `sync: foo on the stack ${r.steps[last]!.atMs - r.steps[first]!.atMs} ms, not the whole 0.6 s`)
+  },
+  mutations: [
+    { what: 'foo off the stack while bar sleeps', ref: R('sync'), change: editStacks(s => s.kind === 'block' && s.function === 'bar', frames => frames.filter(f => f.function !== 'foo')) },
+    { what: 'the sleeps gone: 10 ms in all', ref: R('sync'), change: (r) => { r.steps.forEach((s) => { s.atMs = Math.min(s.atMs, 10) }) } },
+  ],
+}
+
+export const asyncioSpikes: Check = {
+  title: 'asyncio: while idle only <module> is on the thread\'s stack and the task\'s chain holds foo (at last foo → bar → blow_up); each resume spike is over in under 20 ms, each idle lasts 90 ms or more',
+  rests: [R('async_loop')],
+  run(store) {
+    const r = get(store, R('async_loop'))
+    const idles = r.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'idle')
+    ok(idles.length === 3, `async_loop: ${idles.length} idle steps, not 3 (one per sleep)`)
+    for (const { s, i } of idles) {
+      same(userStack(s.physicalStack), ['<module>'], `async_loop step ${i} (idle): the thread's stack`)
+      ok(chainOf(s, 'Task-1')[0] === 'foo', `async_loop step ${i} (idle): the task's chain starts at foo: ${chainOf(s, 'Task-1').join(' → ')}`)
+      const next = r.steps[i + 1]!
+      ok(next.kind === 'resume' && next.atMs - s.atMs >= 90, `async_loop step ${i}: the idle lasts ${next.atMs - s.atMs} ms, until a ${next.kind}`)
+      const spikeEnd = r.steps.slice(i + 1).find(t => t.kind === 'idle' || t.kind === 'raise')!
+      ok(spikeEnd.atMs - next.atMs < 20, `async_loop step ${i + 1}: the spike lasts ${spikeEnd.atMs - next.atMs} ms`)
+    }
+    same(chainOf(idles.at(-1)!.s, 'Task-1'), ['foo', 'bar', 'blow_up'], 'async_loop: the last idle\'s chain')
+  },
+  mutations: [
+    { what: 'foo on the thread\'s stack while idle', ref: R('async_loop'), change: editStacks(s => s.kind === 'idle', frames => [...frames, userFrame('foo')]) },
+    { what: 'bar dropped from the chains', ref: R('async_loop'), change: dropFrames(/^bar$/) },
+    { what: 'a resume spike of 50 ms', ref: R('async_loop'), change: (r) => { const i = r.steps.findIndex(s => s.kind === 'resume'); r.steps.slice(i + 1).forEach((s) => { s.atMs += 50 }) } },
+    { what: 'no idle steps', ref: R('async_loop'), change: dropSteps('idle') },
+  ],
+}
+
+export const jsSpikes: Check = {
+  title: 'JavaScript (Node default): at every resume, the resumed function is the only frame of ours on the thread\'s stack (foo, bar, blowUp in turn)',
+  rests: [R('async')],
+  run(store) {
+    const r = get(store, R('async'))
+    const resumes = stepsOf(r, 'resume')
+    same(resumes.map(s => s.function), ['foo', 'bar', 'blowUp'], 'async: the resumes')
+    for (const s of resumes)
+      same(userStack(s.physicalStack), [s.function], `async: the thread's stack at the resume of ${s.function}`)
+  },
+  mutations: [
+    { what: 'foo under bar at its resume', ref: R('async'), change: editStacks(s => s.kind === 'resume' && s.function === 'bar', frames => [userFrame('foo'), ...frames]) },
+    { what: 'the resume of bar dropped', ref: R('async'), change: dropSteps('resume', /^bar$/) },
+  ],
+}
+
+export const rustRepolls: Check = {
+  title: 'Rust: after each idle, the wake-up resumes foo first, then each poll nests the next future, so at every resume the thread\'s stack is main → block_on → foo → … → the resumed future',
+  rests: [R('rust_async')],
+  run(store) {
+    const r = get(store, R('rust_async'))
+    const chain = ['rust_async::foo::{{closure}}', 'rust_async::bar::{{closure}}', 'rust_async::blow_up::{{closure}}']
+    const idles = r.steps.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'idle')
+    ok(idles.length === 3, `rust_async: ${idles.length} idle steps, not 3`)
+    for (const { i } of idles) {
+      const wake = r.steps.slice(i + 1).filter((s, k, rest) => rest.slice(0, k + 1).every(t => t.kind === 'resume'))
+      same(wake.map(s => s.function), chain.slice(0, wake.length), `rust_async: the resumes after idle step ${i}`)
+      ok(wake.length > 0, `rust_async: nothing resumed after idle step ${i}`)
+    }
+    for (const s of stepsOf(r, 'resume')) {
+      const depth = chain.indexOf(s.function) + 1
+      same(userStack(s.physicalStack), ['rust_async::main', 'rust_async::block_on', ...chain.slice(0, depth)], `rust_async: the thread's stack at the resume of ${s.function}`)
+    }
+  },
+  mutations: [
+    { what: 'foo missing under blow_up at its resume', ref: R('rust_async'), change: editStacks(s => s.kind === 'resume' && s.function.includes('blow_up'), frames => frames.filter(f => !f.function.includes('foo'))) },
+    { what: 'the wake-ups resume bar without foo', ref: R('rust_async'), change: dropSteps('resume', /foo/) },
+    { what: 'frames reversed', ref: R('rust_async'), change: reverseFrames },
+  ],
+}

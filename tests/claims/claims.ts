@@ -68,6 +68,7 @@ const S = {
   eager: 'Eager tasks (3.12+): the callers are there, then gone',
   py: 'Python 3.6 → 3.14',
   all: 'All the traces side by side',
+  overTime: 'The stack over time',
   takeaways: 'Takeaways for Monday',
   cover: 'Async Stack Traces',
   end: 'Thank you',
@@ -255,6 +256,11 @@ export const CLAIMS: Claim[] = [
 
   c('all-why', S.all, 'Python and Rust keep the chain because resuming re-enters it; V8 rebuilds it from promises.', K.sideBySide),
 
+  c('over-time-sync', S.overTime, 'Sync Python: one solid tower for the whole run.', K.syncTower),
+  c('over-time-asyncio', S.overTime, 'asyncio: brief spikes at each resume; between them, only the task\'s chain remembers foo, bar and blow_up.', K.asyncioSpikes),
+  c('over-time-js', S.overTime, 'JavaScript: the same spikes, each with only the resumed function on the stack.', K.jsSpikes),
+  c('over-time-rust', S.overTime, 'Rust: each wake-up polls the whole chain again, so the nested polls are back on the stack.', K.rustRepolls),
+
   c('takeaway-await', S.takeaways, '**`await`, don\'t `.then()`**: V8 rebuilds the chain only from awaited promises.', K.awaitedOnly),
   c('takeaway-return-await', S.takeaways, '**Return `await`** in async functions that should appear in traces.', K.noAwait),
   c('takeaway-task-names', S.takeaways, '**Name your tasks** (`asyncio.create_task(…, name=…)`): the name shows in the task\'s repr and in "Task exception was never retrieved", never in a traceback.', K.neverRetrieved),
@@ -325,6 +331,8 @@ export const NOT_CLAIMS: NotAClaim[] = [
   ...n(S.rustPolls, 'program', 'Only the standard library: a tiny block_on executor and a thread-based sleep.'),
   ...n(S.thenNow, 'title', 'Then and now'),
   ...n(S.thenNow, 'deck', 'Runtimes change.', 'Here is the same program across every version we recorded.'),
+  ...n(S.overTime, 'title', 'The stack over time'),
+  ...n(S.overTime, 'deck', 'Time runs left to right, the thread\'s stack grows upwards: one bar per frame, from when it went on the stack to when it left.'),
   ...n(S.py314, 'deck', 'Every logical chain you saw on the Python slides came from our tracer walking the coroutines\' cr_await links.'),
   ...n(S.inside, 'title', 'From inside: `asyncio.print_call_graph()`'),
   ...n(S.inside, 'program', 'blow_up calls asyncio.print_call_graph() just before it raises.'),
