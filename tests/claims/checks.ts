@@ -347,7 +347,7 @@ export const neverRetrieved: Check = {
     const traceback = err.indexOf('Traceback (most recent call last):')
     ok(created > 0 && traceback > created, 'the creation stack, then the traceback')
     same(pythonFrames(err.slice(created, traceback)), ['<module>', 'run', 'run', 'run_until_complete', 'run_forever', '_run_once', '_run', 'main', 'create_task'], 'creation stack')
-    ok(err.slice(created, traceback).includes('line 8, in main\n    task = asyncio.create_task(blow_up(), name="blow-up")'), 'created at main\'s create_task')
+    ok(err.slice(created, traceback).includes('line 9, in main\n    task = asyncio.create_task(blow_up(), name="blow-up")'), 'created at main\'s create_task')
     same(pythonFrames(err.slice(traceback)), ['blow_up'], 'the exception\'s traceback')
     ok(!err.slice(traceback).includes('blow-up'), 'no task name in the traceback')
   },
@@ -355,7 +355,7 @@ export const neverRetrieved: Check = {
     { what: 'no name in the repr', ref: R('never_retrieved'), change: replaceText('name=\'blow-up\'', 'name=\'Task-2\'') },
     { what: 'no creation stack', ref: R('never_retrieved'), change: replaceText('source_traceback: Object created at', 'source') },
     { what: 'the name in the traceback', ref: R('never_retrieved'), change: replaceText('line 5, in blow_up\n', 'line 5, in blow_up\n    # blow-up\n') },
-    { what: 'created elsewhere', ref: R('never_retrieved'), change: replaceText('line 8, in main', 'line 9, in main') },
+    { what: 'created elsewhere', ref: R('never_retrieved'), change: replaceText('line 9, in main', 'line 10, in main') },
     { what: 'not reported', ref: R('never_retrieved'), change: replaceText('Task exception was never retrieved\n', '') },
   ],
 }
