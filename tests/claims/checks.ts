@@ -5,7 +5,7 @@
  * Frame lists are always compared whole and in order.
  */
 import type { Frame, Recording, Step } from '../../engine/schema'
-import { compareChainsWithCallGraph } from '../support/callgraph'
+import { compareChainsWithCallGraph, KNOWN_GAPS } from '../support/callgraph'
 import {
   addFrame, chainOf, dropFrames, dropSteps, get, ok, range, type Ref, renameFrames, replaceText, reverseFrames, same,
   stackNames, stderr, stdout, stepsOf, type Store, traceFrames, userStack, userTrace,
@@ -591,7 +591,7 @@ export const rustSpawn: Check = {
 // --- CPython 3.14: the runtime's own view ------------------------------------------------------
 
 /** Every Python demo: each has a 3.14 recording whose steps carry the runtime's call graph. */
-export const PY_DEMOS = ['sync', 'async_loop', 'async_run', 'create_task', 'gather', 'task_group', 'never_retrieved', 'call_graph', 'eager_task'] as const
+export const PY_DEMOS = ['sync', 'async_loop', 'async_run', 'create_task', 'gather', 'task_group', 'never_retrieved', 'call_graph', 'eager_task', 'get_stack'] as const
 
 /**
  * What slides.md picks by index, read by the checks below (tests/unit/claims.test.ts fails
@@ -600,7 +600,7 @@ export const PY_DEMOS = ['sync', 'async_loop', 'async_run', 'create_task', 'gath
  */
 export const SLIDE_PICKS = {
   steps: { 'eager_task 3.14': [27, 28, 30, 34, 35, 37] },
-  lines: { call_graph: 6 },
+  lines: { call_graph: 6, async_gen: 16 },
 } as const
 
 const frameAt = (f: Frame) => `${f.function} ${f.file}:${f.line}`
@@ -738,6 +738,86 @@ export const noCallGraphBefore314: Check = {
   ],
 }
 
+/** `  |   File '…', line 6, in async blow_up()` lines of a printed call graph: [function, file, line], innermost first (stdlib files by their asyncio/ path). */
+const callStack = (text: string) => [...text.matchAll(/^ {2}\| {3}File '([^']+)', line (\d+), in (?:async )?(\S+)\(\)$/gm)].map(m => [m[3]!, m[1]!.replace(/^.*\/(asyncio\/\w+\.py)$/, '$1'), Number(m[2])])
+/** The last idle step before the program printed: where main's sleep ends and it looks at the task. */
+const idleBeforePrint = (r: Recording) => {
+  const printedAt = r.run.output.find(c => c.stream === 'stdout')?.atMs
+  ok(printedAt !== undefined, `${r.demo.name} ${r.runtime.version}: nothing printed`)
+  const idle = stepsOf(r, 'idle').filter(s => s.atMs <= printedAt).at(-1)
+  ok(idle, `${r.demo.name} ${r.runtime.version}: no idle step before the print`)
+  return idle
+}
+
+export const getStackFooAlone: Check = {
+  title: 'get_stack, every CPython 3.6-3.14: while blow_up awaits its sleep, Task.get_stack() of the task running foo() gives [\'foo\'] and print_stack() prints foo alone (line 17; its first line, the task repr, left out by the demo) — our chain there is foo → bar → blow_up → sleep, the traceback names foo, bar, blow_up; before 3.14 nothing else is printed (no format_call_graph); on 3.14 format_call_graph(task) prints sleep, blow_up (6), bar (12), foo (17)',
+  rests: refs('get_stack', CPYTHONS),
+  run(store) {
+    for (const { version, recording: r } of range(store, 'get_stack', CPYTHONS, '3.6')) {
+      const out = stdout(r)
+      const lines = out.split('\n')
+      same(lines[0], 'get_stack(): [\'foo\']', `${version}: get_stack()`)
+      same(lines[1], 'print_stack():', `${version}: print_stack() next`)
+      const printed = out.split(/^\* Task/m)[0]!
+      same(pythonFrames(printed), ['foo'], `${version}: print_stack() frames`)
+      same([...printed.matchAll(/line (\d+), in foo$/gm)].map(m => Number(m[1])), [17], `${version}: print_stack() at foo's await`)
+      const idle = idleBeforePrint(r)
+      same(chainOf(idle, 'Task-2'), ['foo', 'bar', 'blow_up'], `${version}: our chain of foo's task when main looks`)
+      same(idle.asyncChains!.find(c => c.label === 'Task-2')!.frames.at(-1)!.function, 'sleep', `${version}: blow_up awaits its sleep`)
+      same(userTrace(r), ['<module>', 'main', 'foo', 'bar', 'blow_up'], `${version}: the traceback`)
+      if (!version.startsWith('3.14.')) {
+        ok(!out.includes('* Task'), `${version}: no call graph printed`)
+        continue
+      }
+      same(callStack(out), [['sleep', 'asyncio/tasks.py', callStack(out)[0]?.[2]], ['blow_up', 'demos/get_stack.py', 6], ['bar', 'demos/get_stack.py', 12], ['foo', 'demos/get_stack.py', 17]], `${version}: format_call_graph(task), innermost first`)
+    }
+  },
+  mutations: [
+    { what: '3.9: get_stack gives the chain', ref: R('get_stack', '3.9'), change: replaceText('get_stack(): [\'foo\']', 'get_stack(): [\'foo\', \'bar\', \'blow_up\']') },
+    { what: '3.13: print_stack prints bar too', ref: R('get_stack', '3.13'), change: replaceText('    await bar()\n', '    await bar()\n  File "demos/get_stack.py", line 12, in bar\n    await blow_up()\n') },
+    { what: '3.6: print_stack at another line', ref: R('get_stack', '3.6'), change: replaceText('line 17, in foo', 'line 16, in foo') },
+    { what: '3.12: a call graph printed', ref: R('get_stack', '3.12'), change: (r) => { r.run.output.push({ stream: 'stdout', atMs: 1e6, text: '* Task(name=\'Task-2\')\n' }) } },
+    { what: '3.11.2: our chain without bar', ref: R('get_stack', '3.11.2'), change: dropFrames(/^bar$/) },
+    { what: '3.14: get_stack gives blow_up', ref: R('get_stack', '3.14'), change: replaceText('get_stack(): [\'foo\']', 'get_stack(): [\'blow_up\']') },
+    { what: '3.14: the call graph without bar', ref: R('get_stack', '3.14'), change: replaceText(/ {2}\| {3}File 'demos\/get_stack\.py', line 12, in async bar\(\)\n/, '') },
+  ],
+}
+
+export const asyncGenGap: Check = {
+  title: 'async_gen, 3.14: foo iterates the async generator bar with async for (line 16), bar awaits blow_up; while blow_up awaits its sleep, format_call_graph(task) prints the task and one frame, foo at line 16 — no bar, blow_up or sleep (get_stack, a plain await, prints sleep, blow_up, bar, foo there); every 3.14 call graph of that task while suspended there is foo alone; the traceback names foo, bar, blow_up',
+  rests: [R('async_gen', '3.14'), R('get_stack', '3.14')],
+  run(store) {
+    const r = get(store, R('async_gen', '3.14'))
+    const source = r.demo.source.split('\n')
+    same([source[9]?.trim(), source[10]?.trim(), source[SLIDE_PICKS.lines.async_gen - 1]?.trim()], ['await asyncio.sleep(0.2)', 'yield await blow_up()', 'async for _ in bar():'], 'bar an async generator awaiting blow_up, iterated by foo at the line the slide marks')
+    const out = stdout(r).trimEnd().split('\n')
+    ok(/^\* Task\(name='Task-2', id=0x[0-9a-f]+\)$/.test(out[0] ?? ''), `the task: ${out[0]}`)
+    same(out.slice(1), ['  + Call stack:', '  |   File \'demos/async_gen.py\', line 16, in async foo()'], 'format_call_graph(task): foo alone')
+    // The same moment without the async generator: the whole chain.
+    same(callStack(stdout(get(store, R('get_stack', '3.14')))).map(f => f[0]), ['sleep', 'blow_up', 'bar', 'foo'], 'get_stack: the whole chain')
+    const idle = idleBeforePrint(r)
+    same(graphNode(idle, 'Task-2').frames.map(f => [f.function, f.line]), [['foo', 16]], 'the runtime\'s graph when main looks')
+    ok(r.steps.some(s => s.function === 'blow_up' && s.kind === 'await' && s.atMs < idle.atMs), 'blow_up awaits before main looks')
+    for (const s of r.steps.filter(s => s.callGraph && s.asyncChains?.some(c => c.label === 'Task-2' && !c.current && c.frames[0]?.line === 16)))
+      same(graphNode(s, 'Task-2').frames.map(f => f.function), ['foo'], `step ${s.index}: the runtime's graph of Task-2 suspended at line 16`)
+    same(userTrace(r), ['<module>', 'main', 'foo', 'bar', 'blow_up'], 'the traceback')
+    // Our tracer walks the same cr_await links and stops there too; only at await steps, reading the thread's stack, does it see further.
+    same(chainOf(idle, 'Task-2'), ['foo'], 'our chain when main looks')
+    const { problems } = compareChainsWithCallGraph(r)
+    ok(problems.length > 0 && problems.every(p => KNOWN_GAPS.async_gen!.test(p)), `ours and the runtime's differ, only past line 16 at await steps: ${JSON.stringify(problems)}`)
+  },
+  mutations: [
+    { what: 'our chain follows into bar', ref: R('async_gen', '3.14'), change: (r) => { for (const s of stepsOf(r, 'idle')) for (const c of s.asyncChains ?? []) if (c.label === 'Task-2' && c.frames.length === 1 && c.frames[0]!.line === 16) c.frames.push({ ...c.frames[0]!, function: 'bar', line: 11 }) } },
+    { what: 'bar in the printed call graph', ref: R('async_gen', '3.14'), change: replaceText('  |   File \'demos/async_gen.py\', line 16, in async foo()', '  |   File \'demos/async_gen.py\', line 11, in async bar()\n  |   File \'demos/async_gen.py\', line 16, in async foo()') },
+    { what: 'nothing printed', ref: R('async_gen', '3.14'), change: (r) => { r.run.output = r.run.output.filter(c => c.stream !== 'stdout') } },
+    { what: 'foo at another line', ref: R('async_gen', '3.14'), change: replaceText('line 16, in async foo', 'line 15, in async foo') },
+    { what: 'the graph follows into bar', ref: R('async_gen', '3.14'), change: (r) => { for (const s of r.steps) for (const n of s.callGraph ?? []) if (n.label === 'Task-2' && n.frames.length === 1 && n.frames[0]!.line === 16) n.frames.push({ ...n.frames[0]!, function: 'bar', line: 11 }) } },
+    { what: 'bar a plain coroutine', ref: R('async_gen', '3.14'), change: (r) => { r.demo.source = r.demo.source.replace('    yield await blow_up()', '    await blow_up()') } },
+    { what: 'get_stack: the graph stops at foo too', ref: R('get_stack', '3.14'), change: replaceText(/ {2}\| {3}File '[^']+', line \d+, in async (sleep|blow_up|bar)\(\)\n/g, '') },
+    { what: 'the traceback without bar', ref: R('async_gen', '3.14'), change: (r) => { r.traceback!.frames = r.traceback!.frames.filter(f => f.function !== 'bar') } },
+  ],
+}
+
 export const pstreeOutside: Check = {
   title: 'async_loop, 3.14, from outside: held at an idle step where Task-1 awaits in blow_up → sleep, python3.14 -m asyncio pstree <pid> prints Task-1 → foo → bar → blow_up → sleep: our chain at that step, frame for frame (function, file, line)',
   rests: [R('async_loop', '3.14')],
@@ -806,12 +886,12 @@ export const createTask314: Check = {
 }
 
 export const callGraphAgrees: Check = {
-  title: 'every Python demo on 3.14: a call graph at every await, idle and resume step while a loop runs, nowhere else; at each, our tasks and chains are the runtime\'s (tests/support/callgraph.ts)',
+  title: 'every Python demo on 3.14 but the gap demos (async_gen): a call graph at every await, idle and resume step while a loop runs, nowhere else; at each, our tasks and chains are the runtime\'s (tests/support/callgraph.ts)',
   rests: PY_DEMOS.map(d => R(d, '3.14')),
   run(store) {
     const demos = new Set<string>(PY_DEMOS)
     for (const entry of store) {
-      if (entry.recording.demo.language === 'python' && entry.version.startsWith('3.14.'))
+      if (entry.recording.demo.language === 'python' && entry.version.startsWith('3.14.') && !(entry.demo in KNOWN_GAPS))
         demos.add(entry.demo)
     }
     for (const demo of demos) {
@@ -922,6 +1002,7 @@ export const errorCreation = all('the stack is captured when the Error is create
 export const runtimeView = all('CPython 3.14 shows our chain itself: print_call_graph() from inside, pstree from outside', printCallGraph, pstreeOutside)
 export const callGraphNew = all('print_call_graph() on 3.14, no such function before', printCallGraph, noCallGraphBefore314)
 export const taskLostCallers = all('create_task: blow_up in Task-2, its live stack without foo and bar (default and 3.14)', createTask, createTask314)
+export const agreeButGap = all('on 3.14 our chains are the runtime\'s, but in async_gen, where both stop at async for and only ours, at await steps, sees past it', callGraphAgrees, asyncGenGap)
 export const eager = all('eager tasks on 3.12+, and the steps the slide walks on 3.14', eagerVersions, eagerSlide)
 
 // --- the stack over time (the summary picture) ------------------------------------------

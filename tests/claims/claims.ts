@@ -66,6 +66,7 @@ const S = {
   outside: 'From outside: pstree',
   whoAwaits: 'Tasks: who awaits whom',
   eager: 'Eager tasks (3.12+): the callers are there, then gone',
+  gap: 'What the call graph misses: an async generator',
   py: 'Python 3.6 → 3.14',
   all: 'All the traces side by side',
   overTime: 'The stack over time',
@@ -227,7 +228,8 @@ export const CLAIMS: Claim[] = [
   c('py-3.13-carets', S.py, '3.13: the same frames again; its carets are ~~~^^, and the <module> line gets them too.', K.everyCPython),
   c('py314-title', S.py314, 'Python 3.14: the runtime shows the logical stack', K.runtimeView),
   c('py314-same-chain', S.py314, 'CPython 3.14 shows the same chain itself: from inside the program, and from another process.', K.runtimeView),
-  c('py314-agree', S.py314, 'And on every recorded 3.14 step, ours and the runtime\'s agree.', K.callGraphAgrees),
+  c('py314-before', S.py314, 'Before 3.14 no public API gave that much: Task.get_stack() of a task suspended in blow_up gives foo alone.', K.getStackFooAlone),
+  c('py314-agree', S.py314, 'And on every recorded 3.14 step, ours and the runtime\'s agree, but for one demo: the async generator at the end of this section.', K.agreeButGap),
 
   c('inside-prints', S.inside, 'CPython 3.14 prints the running task, Task-1, and its coroutine stack, innermost first: blow_up, bar, foo.', K.printCallGraph),
   c('inside-before-traceback', S.inside, 'The chain the traceback prints a moment later, but while the program runs.', K.printCallGraph),
@@ -250,6 +252,13 @@ export const CLAIMS: Claim[] = [
   c('eager-gone', S.eager, 'foo and bar are gone.', K.eagerSlide),
   c('eager-raises', S.eager, 'It raises with blow_up alone above the loop\'s frames; the traceback still names main, foo and bar.', K.eagerSlide),
 
+  c('gap-title', S.gap, 'What the call graph misses: an async generator', K.asyncGenGap),
+  c('gap-when', S.gap, 'While blow_up awaits its sleep, main prints foo\'s task with asyncio.format_call_graph.', K.asyncGenGap),
+  c('gap-one-frame', S.gap, 'CPython 3.14 prints the task and one frame: foo, at the async for on line 16.', K.asyncGenGap),
+  c('gap-missing', S.gap, 'bar and blow_up are missing, though the traceback names them a moment later.', K.asyncGenGap),
+  c('gap-ours', S.gap, 'Our tracer, walking the same cr_await links, stops at foo too.', K.asyncGenGap),
+  c('gap-plain-await', S.gap, 'With a plain await instead, the same call prints sleep, blow_up, bar and foo.', K.asyncGenGap),
+
   c('py-3.14', S.py, '3.14: the same again.', K.everyCPython),
   c('py-every-cpython', S.py, 'Every CPython we recorded keeps foo, bar and blow_up in the traceback; only the decoration changed.', K.everyCPython),
   c('py-3.14-adds', S.py, 'What 3.14 adds is elsewhere: the live logical stack.', K.runtimeView),
@@ -269,13 +278,7 @@ export const CLAIMS: Claim[] = [
   c('takeaway-node', S.takeaways, '**Node**: V8\'s `--async-stack-traces` is on by default since Node 12; `async` frames count against `Error.stackTraceLimit` (at 2, `async foo` is cut).', K.nodeDefault),
 ]
 
-export const PENDING: Pending[] = [
-  {
-    slide: S.py314,
-    sentence: 'Before 3.14 no public API gave that much.',
-    why: 'no recording shows what the older APIs give (Task.get_stack() of a suspended task returns foo alone: README, checked by hand on 3.11, 3.13 and 3.14); a demo printing Task.get_stack() / Task.print_stack() on 3.6-3.13 would back it',
-  },
-]
+export const PENDING: Pending[] = []
 
 const n = (slide: string, kind: NotAClaim['kind'], ...sentences: string[]): NotAClaim[] => sentences.map(sentence => ({ slide, sentence, kind }))
 
@@ -340,6 +343,7 @@ export const NOT_CLAIMS: NotAClaim[] = [
   ...n(S.outside, 'deck', 'Where that cannot run (no 3.14, ptrace not allowed, macOS without root) this is the recorded tree, and it says so.'),
   ...n(S.whoAwaits, 'title', 'Tasks: who awaits whom'),
   ...n(S.eager, 'program', 'main sets asyncio.eager_task_factory; bar creates the task for blow_up.'),
+  ...n(S.gap, 'program', 'bar is now an async generator: foo iterates it with async for, and bar awaits blow_up.'),
   ...n(S.py, 'title', 'Python 3.6 → 3.14'),
   ...n(S.py, 'deck', 'One column per click.'),
   ...n(S.all, 'title', 'All the traces side by side'),

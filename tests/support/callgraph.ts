@@ -19,6 +19,18 @@ const show = (frames: string[]) => `[${frames.join(' → ')}]`
 
 export interface CallGraphCheck { compared: number, problems: string[] }
 
+/**
+ * Where the runtime's call graph misses the chain, by design of the demo (slides.md, "What
+ * the call graph misses"): an async generator iterated with `async for`. A suspended task's
+ * coroutine stack stops at the frame doing `async for` (its cr_await is the generator's
+ * `asend` awaitable, which has no frame to follow); at the await steps our tracer, reading
+ * the thread's stack, names the generator and what it awaits. Each problem of such a demo
+ * must be that one, and there must be some.
+ */
+export const KNOWN_GAPS: Readonly<Record<string, RegExp>> = {
+  async_gen: /^demos\/async_gen\.py \(CPython 3\.14\.\d+\) step \d+ \(await in \w+\): Task-2: our chain goes on with \[.*\] past the runtime's \[foo \(demos\/async_gen\.py:16\)(?: → bar \(demos\/async_gen\.py:11\))?\], but once suspended the runtime shows \[foo \(demos\/async_gen\.py:16\)\] there$/,
+}
+
 export function compareChainsWithCallGraph(recording: Recording): CallGraphCheck {
   const problems: string[] = []
   const where = `${recording.demo.file} (${recording.runtime.name} ${recording.runtime.version})`

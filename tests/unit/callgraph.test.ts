@@ -2,7 +2,8 @@
  * CPython 3.14 proves our logical chains right: on every step of every Python demo that has
  * the runtime's own call graph (asyncio.capture_call_graph, recorded by the tracer at every
  * await, idle and resume step), our chain is the runtime's (tests/support/callgraph.ts says
- * exactly how). Checked on the committed recordings, on fresh runs where this machine has a
+ * exactly how), but where a demo shows the runtime's known gap (KNOWN_GAPS: async_gen), which
+ * must then differ in that way only. Checked on the committed recordings, on fresh runs where this machine has a
  * 3.14, and shown to fail when a chain is altered.
  */
 import { describe, expect, it } from 'vitest'
@@ -10,7 +11,7 @@ import { listDemos } from '../../engine/demos'
 import { discoverPythons, recordRun } from '../../engine/python'
 import { readManifest, readManifestRecording } from '../../engine/recordings'
 import type { Recording } from '../../engine/schema'
-import { compareChainsWithCallGraph } from '../support/callgraph'
+import { compareChainsWithCallGraph, KNOWN_GAPS } from '../support/callgraph'
 
 const PY_DEMOS = listDemos().filter(d => d.language === 'python')
 const committed = readManifest().filter(e => e.runtime === 'CPython' && e.version.startsWith('3.14.'))
@@ -19,7 +20,15 @@ const GRAPH_KINDS = ['await', 'idle', 'resume']
 
 function checkRecording(recording: Recording) {
   const { compared, problems } = compareChainsWithCallGraph(recording)
-  expect(problems.join('\n')).toBe('')
+  const gap = KNOWN_GAPS[recording.demo.name]
+  if (gap) {
+    // The known gap, and nothing else (tests/support/callgraph.ts KNOWN_GAPS).
+    expect(problems.length).toBeGreaterThan(0)
+    expect(problems.filter(p => !gap.test(p))).toEqual([])
+  }
+  else {
+    expect(problems.join('\n')).toBe('')
+  }
   const loopSteps = recording.steps.filter(s => s.asyncChains !== null)
   for (const step of recording.steps) {
     // A call graph at every await, idle and resume step while a loop runs; nowhere else.
