@@ -2,18 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import type { Recording } from '../../engine/schema'
 import { hasStarted, recordedView, reduceRun, type RunAction, type RunView } from '../../composables/runView'
+import { fakeRecording } from '../support/fake-recording'
 
-const recording = (over: Partial<Recording['run']> = {}): Recording => ({
-  schemaVersion: 1,
-  demo: { name: 'demo', file: 'demos/demo.py', language: 'python', source: '' },
-  runtime: { name: 'CPython', version: '3.11.7', executable: '/usr/bin/python3' },
-  command: ['python3', 'demos/demo.py'],
-  recordedAt: '2025-01-01T00:00:00Z',
-  run: { exitCode: 1, signal: null, wallTimeMs: 600, timedOut: false, truncated: false, output: [{ stream: 'stderr', atMs: 600, text: 'Traceback\n' }], ...over },
-  traceback: null,
-  steps: [],
-  stepsNote: null,
-})
+const recording = (over: Partial<Recording['run']> = {}): Recording => fakeRecording(over)
 
 const play = (actions: RunAction[], from: RunView = recordedView(recording())): RunView => actions.reduce(reduceRun, from)
 const live = { name: 'CPython', version: '3.12.1' }

@@ -12,18 +12,9 @@ import { addDeckRuntime, runtimeLabels } from '../../composables/runtimes'
 import type { Recording } from '../../engine/schema'
 import nodeRuntime from '../../engine/node/runtime.json'
 import bashRuntime from '../fixtures/runtime-bash/runtime.json'
+import { fakeRecording } from '../support/fake-recording'
 
-const recording = (language: string, source = ''): Recording => ({
-  schemaVersion: 1,
-  demo: { name: 'demo', file: 'demos/demo', language, source },
-  runtime: { name: language, version: '1', executable: `/usr/bin/${language}` },
-  command: [language, 'demos/demo'],
-  recordedAt: '2025-01-01T00:00:00Z',
-  run: { exitCode: 1, signal: null, wallTimeMs: 1, timedOut: false, truncated: false, output: [] },
-  traceback: null,
-  steps: [],
-  stepsNote: null,
-})
+const recording = (language: string, source = ''): Recording => fakeRecording({}, { language, source })
 
 const badge = (rec: Recording) => mount(RunBadge, { props: { recording: rec } }).get('.run-badge')
 
