@@ -3,24 +3,44 @@
  * slide shows. They only read recordings; nothing here computes a trace.
  */
 import type { Frame, Recording, Step, Traceback } from '../engine/schema'
+import { deckRuntime, runtimeLabels } from './runtimes'
 
-/** The four kinds of program the talk compares, each with its own colour and badge. */
-export type Flavor = 'sync' | 'asyncio' | 'js' | 'rust'
+/**
+ * The kinds of program the talk compares, each with its own colour and badge: a runtime's
+ * programs are one flavour, named by its language (from its runtime.json) — except Python's,
+ * which the talk splits in two, with and without asyncio (`sync`, `asyncio`): that split is
+ * the talk's own idea, kept here.
+ */
+export type Flavor = string
 
-export const FLAVOR_LABEL: Record<Flavor, string> = {
-  sync: 'sync Python',
-  asyncio: 'async Python',
-  js: 'async JavaScript',
-  rust: 'async Rust',
+/** The talk's own flavours of Python, with their own words and colour (styles/index.css). */
+const PYTHON_FLAVORS: Record<string, { label: string, color: string }> = {
+  sync: { label: 'sync Python', color: 'var(--deck-sync)' },
+  asyncio: { label: 'async Python', color: 'var(--deck-asyncio)' },
 }
 
 export function flavorOf(recording: Recording): Flavor {
   const { language, source } = recording.demo
-  if (language === 'javascript')
-    return 'js'
-  if (language === 'rust')
-    return 'rust'
+  if (language !== 'python')
+    return language
   return /\basync\s+def\b/.test(source) ? 'asyncio' : 'sync'
+}
+
+/** What a badge calls a flavour: `sync Python`, `async JavaScript`, a plug-in's declared label or name. */
+export function flavorLabel(flavor: Flavor): string {
+  const runtime = deckRuntime(flavor)
+  return PYTHON_FLAVORS[flavor]?.label ?? runtime.label ?? runtime.name
+}
+
+/** A flavour's colour: the talk's for Python's two, else the one its runtime.json declares. */
+export function flavorColor(flavor: Flavor): string {
+  return PYTHON_FLAVORS[flavor]?.color ?? deckRuntime(flavor).color
+}
+
+/** The CSS variables a flavoured element takes its colour from (`--flavor`, `--flavor-color`). */
+export function flavorStyle(flavor: Flavor): Record<string, string> {
+  const color = flavorColor(flavor)
+  return { '--flavor': color, '--flavor-color': color }
 }
 
 /** `foo`, `blowUp`, `rust_async::blow_up::{{closure}}` → a key that lines them up: `foo`, `blowup`. */
@@ -132,15 +152,15 @@ const userNames = (frames: Frame[]) => frames
 
 /** A caption in words an audience gets, from what the step's stacks show. */
 export function describeStep(step: Step, recording: Recording): string {
-  const flavor = flavorOf(recording)
+  const labels = runtimeLabels(recording.demo.language)
   const physical = userNames(step.physicalStack)
   const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
   const logical = chain ? userNames(chain.frames) : []
   const arrow = (names: string[]) => names.join(' → ')
   switch (step.kind) {
     case 'idle':
-      if (flavor === 'rust')
-        return `block_on parks the thread: only main → block_on are on the stack; the suspended async fns live inside the future`
+      if (labels.idle && !step.asyncChains)
+        return labels.idle
       return logical.length
         ? `event loop idle: nothing of ours on the stack — the task still remembers ${arrow(logical)}`
         : 'event loop idle: nothing of ours on the stack'
@@ -161,9 +181,9 @@ export function describeStep(step: Step, recording: Recording): string {
     case 'raise':
       if (recording.steps.some(s => s.kind === 'raise' && s.index < step.index && s.function !== step.function))
         return `the exception reaches ${plainName(step.function)}: its frame is on the stack, so it joins the traceback`
-      if (flavor === 'js' && logical.some(n => !physical.includes(n)))
-        return `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; V8 rebuilds ${logical.filter(n => !physical.includes(n)).reverse().map(n => `async ${n}`).join(' / ')} from the promise chain`
-      return `${plainName(step.function)} ${flavor === 'rust' ? 'panics' : 'raises'}: ${arrow(physical)} ${physical.length > 1 ? 'are' : 'is'} on the stack`
+      if (labels.rebuiltBy && logical.some(n => !physical.includes(n)))
+        return `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; ${labels.rebuiltBy} rebuilds ${logical.filter(n => !physical.includes(n)).reverse().map(n => `async ${n}`).join(' / ')} from the promise chain`
+      return `${plainName(step.function)} ${labels.raises}: ${arrow(physical)} ${physical.length > 1 ? 'are' : 'is'} on the stack`
     case 'call':
       return `call ${plainName(step.function)}`
     case 'return':

@@ -4,15 +4,20 @@
  * (static build, export, a preview, no runtime, no server) it shows the committed
  * recording instead: never a blank box.
  *
- * The windows of one browser mirror each other's runs (BroadcastChannel): a run started
- * in the presenter window plays in the audience window too, and the other way round.
- * Only the window that started a run talks to the server; the others replay its events.
+ * Three parts: what the pane shows is a pure reducer of what happened (runView.ts); the
+ * server is reached through liveTransport.ts; runs are mirrored between the windows of one
+ * browser by runMirror.ts. This file wires them together and keeps the clock.
  */
-import { computed, getCurrentScope, onScopeDispose, ref, shallowRef, toValue, triggerRef, type MaybeRefOrGetter } from 'vue'
-import type { OutputChunk, OutsideView, Recording, RuntimeInfo, Step } from '../engine/schema'
-import { parseNdjson, PASSWORD_HEADER, RUN_PATH, STATUS_PATH, type ErrorBody, type LiveEvent, type StatusBody } from '../server/protocol'
+import { computed, getCurrentScope, onScopeDispose, ref, shallowRef, toValue, type MaybeRefOrGetter } from 'vue'
+import type { Recording } from '../engine/schema'
+import type { LiveEvent } from '../server/protocol'
+import { fetchStatus, pagePassword, streamRun } from './liveTransport'
+import { createMirror, mirrorChannelName, type MirrorMessage } from './runMirror'
+import { hasStarted, recordedView, reduceRun, type RunAction } from './runView'
 
-export type RunState = 'idle' | 'running' | 'done' | 'failed' | 'timed-out' | 'recorded'
+export { fetchStatus, pagePassword } from './liveTransport'
+export { MIRROR_CHANNEL_PREFIX, type MirrorMessage } from './runMirror'
+export { toLines, type OutputLine, type RunState } from './runView'
 
 export interface DemoRunOptions {
   /** Whether a live run may be offered here at all: false in a static build, while exporting, in a preview. */
@@ -34,143 +39,34 @@ export interface DemoRunOptions {
   pstreeAt?: string
 }
 
-/** What one window tells the others about a run of a demo (see `useDemoRun`). */
-export type MirrorMessage = { from: string } & (
-  | { type: 'run', at: number } // a run started there (Date.now()): follow it
-  | { type: 'event', event: LiveEvent }
-  | { type: 'fail', message: string }
-  | { type: 'stop' } // the run there was stopped
-  | { type: 'stop-request' } // someone pressed Stop on a mirrored run
-)
-type MirrorBody = MirrorMessage extends infer M ? M extends MirrorMessage ? Omit<M, 'from'> : never : never
-
-export const MIRROR_CHANNEL_PREFIX = 'async-traces-live-run:'
-
 /**
  * Two windows that start a run within this many milliseconds of each other (a click that
  * reaches both) keep one: the window with the smaller id. Further apart, the newest wins.
  */
 const SAME_START_MS = 500
 
-export interface OutputLine {
-  stream: OutputChunk['stream']
-  text: string
-}
-
-/** Output chunks as lines, each from one stream: a chunk may end mid-line, or hold many. */
-export function toLines(chunks: readonly OutputChunk[]): OutputLine[] {
-  const lines: OutputLine[] = []
-  let open: OutputLine | null = null
-  for (const chunk of chunks) {
-    const parts = chunk.text.split('\n')
-    parts.forEach((part, i) => {
-      if (i > 0)
-        open = null
-      if (i === parts.length - 1 && part === '')
-        return
-      if (open && open.stream === chunk.stream) {
-        open.text += part
-      }
-      else {
-        open = { stream: chunk.stream, text: part }
-        lines.push(open)
-      }
-    })
-  }
-  return lines
-}
-
-const PASSWORD_KEY = 'deck-live-password'
-
-/** The remote password from the page's `?password=` (as Slidev's own links carry it), kept for the session. */
-export function pagePassword(): string | null {
-  if (typeof window === 'undefined')
-    return null
-  const fromQuery = new URLSearchParams(window.location.search).get('password')
-  try {
-    if (fromQuery !== null)
-      window.sessionStorage.setItem(PASSWORD_KEY, fromQuery)
-    return fromQuery ?? window.sessionStorage.getItem(PASSWORD_KEY)
-  }
-  catch {
-    return fromQuery
-  }
-}
-
-const statusCache = new Map<string, Promise<StatusBody | null>>()
-
-/** What the server says about live runs here, asked once per page; null where there is no server. */
-export function fetchStatus(base: string, password: string | null | undefined, doFetch: typeof fetch = fetch): Promise<StatusBody | null> {
-  const key = `${base}\0${password ?? ''}`
-  let found = statusCache.get(key)
-  if (!found) {
-    found = doFetch(`${base}${STATUS_PATH}`, { headers: password ? { [PASSWORD_HEADER]: password } : {}, cache: 'no-store' })
-      .then(async (res) => {
-        if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('application/json'))
-          return null
-        const body = await res.json() as StatusBody
-        return body.live === true ? body : null
-      })
-      .catch(() => null)
-    statusCache.set(key, found)
-  }
-  return found
-}
-
 export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptions = {}) {
   const base = options.base ?? '/'
   const doFetch = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args))
   const password = options.password ?? pagePassword
 
-  const state = ref<RunState>('recorded')
-  /** Why there is no live run here (shown beside the recording), or null. */
-  const fallbackReason = ref<string | null>(null)
-  const runtime = shallowRef<Pick<RuntimeInfo, 'name' | 'version'> | null>(null)
-  const command = shallowRef<string[] | null>(null)
-  const output = shallowRef<OutputChunk[]>([])
-  const steps = shallowRef<Step[]>([])
-  const recording = shallowRef<Recording | null>(null)
-  /** The program seen from outside (pstree): live, or the recording's. */
-  const outside = shallowRef<OutsideView | null>(null)
-  const error = ref<string | null>(null)
-  const queuedPosition = ref<number | null>(null)
-  const cancelled = ref(false)
+  const view = shallowRef(recordedView(null))
+  const dispatch = (action: RunAction) => {
+    view.value = reduceRun(view.value, action)
+  }
+  const field = <K extends keyof typeof view.value>(key: K) => computed(() => view.value[key])
+  const state = field('state')
   const elapsedMs = ref(0)
-  /** Events received from the server in this run. */
-  const eventCount = ref(0)
-  /** Whether the server has answered this run yet (changes once per run: cheap to render). */
-  const started = computed(() => eventCount.value > 0)
 
   let controller: AbortController | null = null
   let ticker: ReturnType<typeof setInterval> | null = null
   let startedAt = 0
   /** When this window started its own run (Date.now()), for the tie-break between windows. */
   let ownRunAt = 0
-
-  // ---- mirroring between windows ----
-  const windowId = Math.random().toString(36).slice(2)
   /** The window whose run this one is showing, or null. */
   const following = ref<string | null>(null)
-  let channel: BroadcastChannel | null = null
-  let channelName = ''
-  function tell(message: MirrorBody): void {
-    try {
-      channel?.postMessage({ ...message, from: windowId })
-    }
-    catch {} // a closed channel: nobody to tell
-  }
-  function openChannel(): void {
-    // A pstree run is another kind of run: only windows showing that kind follow it.
-    const wanted = `${MIRROR_CHANNEL_PREFIX}${toValue(name)}${options.pstreeAt === undefined ? '' : `+pstree:${options.pstreeAt}`}`
-    if (options.mirror === false || typeof BroadcastChannel === 'undefined' || channelName === wanted)
-      return
-    channel?.close()
-    channelName = wanted
-    channel = new BroadcastChannel(wanted)
-    channel.onmessage = (message: MessageEvent<MirrorMessage>) => onMirror(message.data)
-    // Under Node (unit tests) an open channel would keep the process alive.
-    ;(channel as { unref?: () => void }).unref?.()
-  }
+  const mirror = createMirror(onMirror, options.mirror !== false)
+  const openChannel = () => mirror.open(mirrorChannelName(toValue(name), options.pstreeAt))
 
   function stopTicking() {
     if (ticker)
@@ -182,25 +78,14 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
 
   /** Show the committed recording (state `recorded`). */
   function showRecording(reason: string | null = null) {
-    fallbackReason.value = reason
-    error.value = null
     try {
       const committed = options.recorded?.() ?? null
-      recording.value = committed
-      output.value = committed?.run.output ?? []
-      steps.value = committed?.steps ?? []
-      outside.value = committed?.outsideView ?? null
-      command.value = committed?.command ?? null
-      runtime.value = committed?.runtime ?? null
+      dispatch({ type: 'show-recording', recording: committed, reason })
       elapsedMs.value = committed?.run.wallTimeMs ?? 0
     }
     catch (e) {
-      recording.value = null
-      output.value = []
-      outside.value = null
-      error.value = (e as Error).message
+      dispatch({ type: 'show-recording', recording: null, reason, error: (e as Error).message })
     }
-    state.value = 'recorded'
   }
 
   async function checkAvailability(): Promise<void> {
@@ -219,68 +104,14 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
       return showRecording(status.pstree?.reason ?? 'this dev server cannot run pstree against a live run')
     openChannel()
     if (state.value === 'recorded') {
-      const committed = recording.value
-      state.value = 'idle'
-      runtime.value = live
-      outside.value = null
-      command.value = committed?.command ?? command.value
-      output.value = []
-      steps.value = []
-      recording.value = null
+      dispatch({ type: 'available', runtime: live })
       elapsedMs.value = 0
-    }
-  }
-
-  function handle(event: LiveEvent) {
-    eventCount.value++
-    switch (event.type) {
-      case 'queued':
-        queuedPosition.value = event.position
-        break
-      case 'start':
-        queuedPosition.value = null
-        runtime.value = event.runtime
-        command.value = event.command
-        break
-      case 'output':
-        queuedPosition.value = null
-        // In place (the arrays are this run's own): a long run streams thousands of events.
-        output.value.push(event.chunk)
-        triggerRef(output)
-        break
-      case 'step':
-        steps.value.push(event.step)
-        triggerRef(steps)
-        break
-      case 'outside':
-        outside.value = event.view
-        break
-      case 'end':
-        recording.value = event.recording
-        outside.value = event.recording.outsideView ?? outside.value
-        // The recording's output is the whole, merged output: show exactly that.
-        output.value = event.recording.run.output
-        state.value = event.recording.run.timedOut ? 'timed-out' : 'done'
-        break
-      case 'error':
-        error.value = event.message
-        state.value = 'failed'
-        break
     }
   }
 
   /** A fresh run on screen: this window's own, or one it follows. */
   function startShowing(): void {
-    state.value = 'running'
-    output.value = []
-    steps.value = []
-    recording.value = null
-    outside.value = null
-    error.value = null
-    cancelled.value = false
-    queuedPosition.value = null
-    fallbackReason.value = null
-    eventCount.value = 0
+    dispatch({ type: 'begin' })
     startedAt = performance.now()
     elapsedMs.value = 0
     if (ticker)
@@ -291,53 +122,33 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
   }
 
   function fail(message: string): void {
-    error.value = message
-    state.value = 'failed'
+    dispatch({ type: 'fail', message })
     if (controller)
-      tell({ type: 'fail', message })
+      mirror.tell({ type: 'fail', message })
   }
 
   function onMirror(message: MirrorMessage): void {
     // A window that shows the recording (export, preview, no runtime) stays as it is.
-    if (state.value === 'recorded' || !message || message.from === windowId)
+    if (state.value === 'recorded')
       return
-    switch (message.type) {
-      case 'run':
-        // Both windows started at once: the smaller id keeps its run, the other follows it.
-        if (controller && Math.abs(message.at - ownRunAt) < SAME_START_MS && windowId < message.from)
-          return
-        // Otherwise another window took over: one run at a time, the newest wins.
-        abortOwn()
-        following.value = message.from
-        startShowing()
-        break
-      case 'event':
-        if (following.value !== message.from)
-          return
-        handle(message.event)
-        if (message.event.type === 'end' || message.event.type === 'error')
-          stopFollowing()
-        break
-      case 'fail':
-        if (following.value !== message.from)
-          return
-        error.value = message.message
-        state.value = 'failed'
+    if (message.type === 'run') {
+      // Both windows started at once: the smaller id keeps its run, the other follows it.
+      if (controller && Math.abs(message.at - ownRunAt) < SAME_START_MS && mirror.id < message.from)
+        return
+      // Otherwise another window took over: one run at a time, the newest wins.
+      abortOwn()
+      following.value = message.from
+      startShowing()
+    }
+    else if (message.type === 'stop-request') {
+      if (controller)
+        cancel()
+    }
+    else if (following.value === message.from) {
+      const action: RunAction = message.type === 'event' ? message.event : message
+      dispatch(action)
+      if (action.type === 'end' || action.type === 'error' || action.type === 'fail' || action.type === 'stop')
         stopFollowing()
-        break
-      case 'stop':
-        if (following.value !== message.from)
-          return
-        stopFollowing()
-        if (state.value === 'running') {
-          cancelled.value = true
-          state.value = 'idle'
-        }
-        break
-      case 'stop-request':
-        if (controller)
-          cancel()
-        break
     }
   }
 
@@ -363,48 +174,24 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
     startShowing()
     openChannel()
     ownRunAt = Date.now()
-    tell({ type: 'run', at: ownRunAt })
+    mirror.tell({ type: 'run', at: ownRunAt })
 
-    try {
-      const pass = password()
-      const res = await doFetch(`${base}${RUN_PATH}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...(pass ? { [PASSWORD_HEADER]: pass } : {}) },
-        body: JSON.stringify(options.pstreeAt === undefined ? { demo: toValue(name) } : { demo: toValue(name), pstree: options.pstreeAt }),
-        signal: own.signal,
-        cache: 'no-store',
-      })
-      if (!res.ok || !res.body) {
-        const body = await res.json().catch(() => null) as ErrorBody | null
-        const message = body?.error?.message ?? `the live-run server answered ${res.status}`
-        if (body?.error?.code === 'runtime-missing' || body?.error?.code === 'engine-unavailable') {
-          tell({ type: 'stop' })
-          return showRecording(message)
-        }
-        return fail(message)
-      }
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
-      let rest = ''
-      for (;;) {
-        const { value, done } = await reader.read()
-        if (done)
-          break
-        if (own.signal.aborted)
-          return
-        const parsed = parseNdjson(rest + value)
-        rest = parsed.rest
-        for (const event of parsed.events) {
-          handle(event)
-          tell({ type: 'event', event })
-        }
-      }
-      if (state.value === 'running')
-        fail('the connection closed before the run ended')
+    const onEvent = (event: LiveEvent) => {
+      dispatch(event)
+      mirror.tell({ type: 'event', event })
     }
-    catch (e) {
-      if (own.signal.aborted)
-        return
-      fail(`no answer from the live-run server: ${(e as Error).message}`)
+    try {
+      const outcome = await streamRun({ base, demo: toValue(name), pstree: options.pstreeAt, password: password(), fetch: doFetch, signal: own.signal }, onEvent)
+      if (outcome.type === 'unavailable') {
+        mirror.tell({ type: 'stop' })
+        showRecording(outcome.message)
+      }
+      else if (outcome.type === 'failed') {
+        fail(outcome.message)
+      }
+      else if (outcome.type === 'closed' && state.value === 'running') {
+        fail('the connection closed before the run ended')
+      }
     }
     finally {
       if (controller === own) {
@@ -422,22 +209,17 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
   function cancel({ everywhere = false }: { everywhere?: boolean } = {}): void {
     if (following.value) {
       if (everywhere)
-        tell({ type: 'stop-request' })
+        mirror.tell({ type: 'stop-request' })
       stopFollowing()
     }
     else if (controller) {
-      controller.abort()
-      controller = null
-      stopTicking()
-      tell({ type: 'stop' })
+      abortOwn()
+      mirror.tell({ type: 'stop' })
     }
     else {
       return
     }
-    if (state.value === 'running') {
-      cancelled.value = true
-      state.value = 'idle'
-    }
+    dispatch({ type: 'stop' })
   }
 
   /** The Run button: runs, or stops the run in progress (in whichever window it runs). */
@@ -454,26 +236,26 @@ export function useDemoRun(name: MaybeRefOrGetter<string>, options: DemoRunOptio
   if (getCurrentScope()) {
     onScopeDispose(() => {
       cancel()
-      channel?.close()
-      channel = null
+      mirror.close()
     })
   }
 
   return {
     state,
-    fallbackReason,
-    runtime,
-    command,
-    output,
-    steps,
-    recording,
-    outside,
-    error,
-    queuedPosition,
-    cancelled,
+    fallbackReason: field('fallbackReason'),
+    runtime: field('runtime'),
+    command: field('command'),
+    output: field('output'),
+    steps: field('steps'),
+    recording: field('recording'),
+    outside: field('outside'),
+    error: field('error'),
+    queuedPosition: field('queuedPosition'),
+    cancelled: field('cancelled'),
     elapsedMs,
-    eventCount,
-    started,
+    eventCount: field('eventCount'),
+    /** Whether the server has answered this run yet. */
+    started: computed(() => hasStarted(view.value)),
     /** Whether this window is showing a run started in another window. */
     following: computed(() => following.value !== null),
     /** Settles once it is known whether live runs are possible here. */

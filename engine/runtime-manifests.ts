@@ -18,8 +18,28 @@ export interface RuntimeManifest {
   color: string
   /** What to tell someone who has no installation of it. */
   installHint: string
+  /** What the deck's badges call its programs (`async JavaScript`); default: its name. */
+  label?: string
+  /** The words the deck's panes use for it, where they differ from the defaults. */
+  labels?: RuntimeLabels
   /** The adapter module, relative to the folder (default `index.ts`): it exports the adapter as `default`. */
   adapter?: string
+}
+
+/** What the deck's panes say about a runtime's programs; each has a default (composables/runtimes.ts). */
+export interface RuntimeLabels {
+  /** The title of the logical stack pane: `Async stack (V8)`. */
+  asyncStack?: string
+  /** The logical pane when the runtime records no async stack at all. */
+  noAsyncStack?: string
+  /** The logical pane when no task runs. */
+  noTask?: string
+  /** The verb for the exception starting: `raises`, `panics`. */
+  raises?: string
+  /** The caption of an idle step with no async chains recorded. */
+  idle?: string
+  /** Who rebuilds the async frames from the promise chain when they are not on the stack (`V8`). */
+  rebuiltBy?: string
 }
 
 /** engine/*\/runtime.json: bundled by Vite where it runs (the deck, Vitest), read from disk under plain Node. */

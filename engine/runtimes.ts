@@ -25,6 +25,17 @@ export const RuntimeManifestSchema = z.object({
   color: z.string().min(1),
   /** What to tell someone who has no installation of it. */
   installHint: z.string().min(1),
+  /** What the deck's badges call its programs (`async JavaScript`); default: its name. */
+  label: z.string().min(1).optional(),
+  /** The words the deck's panes use for it, where they differ from the defaults (engine/runtime-manifests.ts `RuntimeLabels`). */
+  labels: z.object({
+    asyncStack: z.string().min(1).optional(),
+    noAsyncStack: z.string().min(1).optional(),
+    noTask: z.string().min(1).optional(),
+    raises: z.string().min(1).optional(),
+    idle: z.string().min(1).optional(),
+    rebuiltBy: z.string().min(1).optional(),
+  }).strict().optional(),
   /** The adapter module, relative to the folder (default `index.ts`): it exports the adapter as `default`. */
   adapter: z.string().default('index.ts'),
 }).strict()

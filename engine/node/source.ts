@@ -10,120 +10,56 @@
  * printed yet: inside constructors (`this` is the new object) or at the return of
  * `return <expression>` / `=> <expression>`.
  */
+import { parse } from 'acorn'
 import { lineOffsets } from '../line-offsets'
 import type { V8BreakLocation } from './v8types'
 
-/** Offsets [open brace, close brace] of every `constructor(…) { … }` body. */
+type Node = { type: string, start: number, end: number, [key: string]: unknown }
+
+/** The program's syntax tree: as a module, else as a script (`.js` under CommonJS); null if it does not parse. */
+function parseProgram(source: string): Node | null {
+  for (const sourceType of ['module', 'script'] as const) {
+    try {
+      return parse(source, {
+        ecmaVersion: 'latest',
+        sourceType,
+        allowHashBang: true,
+        allowReturnOutsideFunction: sourceType === 'script',
+        allowAwaitOutsideFunction: true,
+      }) as unknown as Node
+    }
+    catch {}
+  }
+  return null
+}
+
+/** Every node below `node`, depth first. */
+function* nodesIn(node: Node): Generator<Node> {
+  yield node
+  for (const value of Object.values(node)) {
+    for (const child of Array.isArray(value) ? value : [value]) {
+      if (child && typeof child === 'object' && typeof (child as Node).type === 'string')
+        yield* nodesIn(child as Node)
+    }
+  }
+}
+
+/**
+ * Offsets [open brace, close brace] of every class `constructor(…) { … }` body (none where
+ * the source does not parse: V8 will not run it either).
+ */
 export function constructorBodies(source: string): Array<[number, number]> {
+  const program = parseProgram(source)
+  if (!program)
+    return []
   const bodies: Array<[number, number]> = []
-  const braces: Array<{ at: number, template: boolean }> = []
-  const templates: number[] = [] // brace depth at which each open template literal resumes
-  let i = 0
-  let lastSignificant = ''
-  const n = source.length
-  const startsRegex = () => lastSignificant === '' || '(,=:[!&|?{};+-*%<>~^'.includes(lastSignificant)
-  while (i < n) {
-    const c = source[i]!
-    const next = source[i + 1]
-    if (c === '/' && next === '/') {
-      const end = source.indexOf('\n', i)
-      i = end === -1 ? n : end
-      continue
+  for (const node of nodesIn(program)) {
+    if (node.type === 'MethodDefinition' && node.kind === 'constructor') {
+      const body = (node.value as Node).body as Node
+      bodies.push([body.start, body.end - 1])
     }
-    if (c === '/' && next === '*') {
-      const end = source.indexOf('*/', i + 2)
-      i = end === -1 ? n : end + 2
-      continue
-    }
-    if (c === '\'' || c === '"') {
-      i = skipQuoted(source, i, c)
-      lastSignificant = c
-      continue
-    }
-    if (c === '`') {
-      i = skipTemplate(source, i + 1, braces, templates)
-      lastSignificant = '`'
-      continue
-    }
-    if (c === '/' && startsRegex()) {
-      i = skipRegex(source, i)
-      lastSignificant = '/'
-      continue
-    }
-    if (c === '{') {
-      braces.push({ at: i, template: false })
-    }
-    else if (c === '}') {
-      const open = braces.pop()
-      if (open?.template) {
-        // The end of a `${…}` inside a template literal: back to the template text.
-        templates.pop()
-        i = skipTemplate(source, i + 1, braces, templates)
-        lastSignificant = '`'
-        continue
-      }
-      if (open) {
-        const header = source.slice(Math.max(0, open.at - 300), open.at)
-        if (/\bconstructor\s*\((?:[^()]|\([^()]*\))*\)\s*$/.test(header))
-          bodies.push([open.at, i])
-      }
-    }
-    if (!/\s/.test(c))
-      lastSignificant = c
-    i++
   }
   return bodies
-}
-
-function skipQuoted(source: string, start: number, quote: string): number {
-  let i = start + 1
-  while (i < source.length && source[i] !== quote && source[i] !== '\n')
-    i += source[i] === '\\' ? 2 : 1
-  return i + 1
-}
-
-/** From just inside a template literal to just after it, or into a `${` (pushed on `braces`). */
-function skipTemplate(source: string, start: number, braces: Array<{ at: number, template: boolean }>, templates: number[]): number {
-  let i = start
-  while (i < source.length) {
-    const c = source[i]!
-    if (c === '\\') {
-      i += 2
-      continue
-    }
-    if (c === '`')
-      return i + 1
-    if (c === '$' && source[i + 1] === '{') {
-      braces.push({ at: i + 1, template: true })
-      templates.push(braces.length)
-      return i + 2
-    }
-    i++
-  }
-  return i
-}
-
-function skipRegex(source: string, start: number): number {
-  let i = start + 1
-  let inClass = false
-  while (i < source.length && source[i] !== '\n') {
-    const c = source[i]!
-    if (c === '\\') {
-      i += 2
-      continue
-    }
-    if (c === '[')
-      inClass = true
-    else if (c === ']')
-      inClass = false
-    else if (c === '/' && !inClass)
-      break
-    i++
-  }
-  i++
-  while (i < source.length && /[a-z]/i.test(source[i]!))
-    i++
-  return i
 }
 
 export interface BreakpointPlan {

@@ -9,10 +9,10 @@
  * mode has no /print page at all; `slidev export` runs a dev server in "export" mode.)
  */
 import { fork } from 'node:child_process'
-import { createReadStream, statSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
-import { extname, join, normalize, sep } from 'node:path'
+import { join } from 'node:path'
+import sirv from 'sirv'
 import { ROOT } from '../lib/paths'
 import { ExportError, PortBusyError } from './errors'
 
@@ -85,48 +85,31 @@ export function buildDeck(entry: string, deckRoot: string, outDir: string, timeo
   return { done, stop }
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-}
-
 export interface StaticServer {
   port: number
   stop: () => Promise<void>
 }
 
-/** Serve `dir` on localhost as a single-page app (unknown paths get index.html). */
+/**
+ * Serve `dir` on localhost as a single-page app (unknown paths without an extension get
+ * index.html), with sirv. In its `dev` mode it looks each file up when asked, so the server
+ * may start before the build has written them.
+ */
 export function serveStatic(dir: string, port: number): Promise<StaticServer> {
-  const root = normalize(dir + sep)
-  const server: Server = createHttpServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname)
-    let file = normalize(join(root, path))
-    if (!file.startsWith(root) || !isFile(file))
-      file = join(root, 'index.html')
-    const hashed = /[/\\]assets[/\\]/.test(file.slice(root.length - 1))
-    response.writeHead(200, {
-      'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+  const serve = sirv(dir, {
+    dev: true,
+    single: true,
+    etag: true, // with dev: `Cache-Control: no-cache`, revalidated by its ETag
+    setHeaders(response, pathname) {
       // Both print pages load the same hashed bundles: the second tab takes them from cache.
-      'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
-    })
-    createReadStream(file)
-      .on('error', () => response.destroy()) // the build folder is being removed: the export is over
-      .pipe(response)
+      if (/\/assets\/.+\.\w+$/.test(pathname))
+        response.setHeader('Cache-Control', 'public, max-age=31536000, immutable')
+    },
+  })
+  const server: Server = createHttpServer((request, response) => {
+    // The build folder is being removed (the export is over): end the answer, not the process.
+    response.on('pipe', source => source.on('error', () => response.destroy()))
+    serve(request, response)
   })
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortBusyError(port) : error))
@@ -141,13 +124,4 @@ export function serveStatic(dir: string, port: number): Promise<StaticServer> {
       })
     })
   })
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile()
-  }
-  catch {
-    return false
-  }
 }

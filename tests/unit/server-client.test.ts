@@ -4,18 +4,9 @@ import { effectScope, nextTick } from 'vue'
 import type { Recording } from '../../engine/schema'
 import { toLines, useDemoRun, type DemoRun, type DemoRunOptions } from '../../composables/useDemoRun'
 import { serializeEvent, type LiveEvent, type StatusBody } from '../../server/protocol'
+import { fakeRecording } from '../support/fake-recording'
 
-const recording = (over: Partial<Recording['run']> = {}): Recording => ({
-  schemaVersion: 1,
-  demo: { name: 'demo', file: 'demos/demo.py', language: 'python', source: '' },
-  runtime: { name: 'CPython', version: '3.11.7', executable: '/usr/bin/python3' },
-  command: ['python3', 'demos/demo.py'],
-  recordedAt: '2025-01-01T00:00:00Z',
-  run: { exitCode: 1, signal: null, wallTimeMs: 600, timedOut: false, truncated: false, output: [{ stream: 'stderr', atMs: 600, text: 'Traceback\nException: x\n' }], ...over },
-  traceback: null,
-  steps: [],
-  stepsNote: null,
-})
+const recording = (over: Partial<Recording['run']> = {}): Recording => fakeRecording(over)
 
 const status = (runtime: StatusBody['demos'][number]['runtime'] = { name: 'CPython', version: '3.11.7' }, name = 'demo'): StatusBody => ({
   live: true,
