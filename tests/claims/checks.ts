@@ -1099,3 +1099,19 @@ export const rustRepolls: Check = {
     { what: 'frames reversed', ref: R('rust_async'), change: reverseFrames },
   ],
 }
+
+export const noColour: Check = {
+  title: 'CPython 3.13 and 3.14, recorded with PYTHON_COLORS=0: no colour code (ESC [) in the traceback or anywhere in the output',
+  rests: [R('async_loop', '3.13'), R('async_loop', '3.14')],
+  run(store) {
+    for (const version of ['3.13', '3.14']) {
+      const r = get(store, R('async_loop', version))
+      ok(!r.traceback!.text.includes('\u001b['), `${version}: a colour code in the traceback`)
+      ok(!stderr(r).includes('\u001b['), `${version}: a colour code in stderr`)
+    }
+  },
+  mutations: [
+    { what: '3.13: the exception line in red', ref: R('async_loop', '3.13'), change: replaceText('Exception: nested error', '\u001b[1;35mException\u001b[0m: nested error') },
+    { what: '3.14: the exception line in red', ref: R('async_loop', '3.14'), change: replaceText('Exception: nested error', '\u001b[1;35mException\u001b[0m: nested error') },
+  ],
+}

@@ -224,6 +224,7 @@ export const CLAIMS: Claim[] = [
 
   c('py-3.8', S.py, '3.8: the same frames.', K.everyCPython),
   c('py-3.10', S.py, '3.10: the same.', K.everyCPython),
+  c('py-3.13-colour', S.py, '3.13 also colours tracebacks on a terminal; these were recorded with PYTHON_COLORS=0, so they print plain, as in a log file.', K.noColour),
   c('py-3.11-carets', S.py, '3.11 adds carets, under one line only: return future.result().', K.everyCPython),
   c('py-3.13-carets', S.py, '3.13: the same frames again; its carets are ~~~^^, and the <module> line gets them too.', K.everyCPython),
   c('py314-title', S.py314, 'Python 3.14: the runtime shows the logical stack', K.runtimeView),
