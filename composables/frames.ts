@@ -179,6 +179,8 @@ export function describeStep(step: Step, recording: Recording): string {
     case 'timer':
       return 'a timer fires: the event loop calls back into our code'
     case 'raise':
+      if (step.detail?.includes('raised again'))
+        return `${plainName(step.function)} raises the task's stored exception again (future.result()): the traceback joins this stack to the task's`
       if (recording.steps.some(s => s.kind === 'raise' && s.index < step.index && s.function !== step.function))
         return `the exception reaches ${plainName(step.function)}: its frame is on the stack, so it joins the traceback`
       if (labels.rebuiltBy && logical.some(n => !physical.includes(n)))

@@ -19,7 +19,7 @@ export function deckRuntime(language: string): DeckRuntime {
   return known.get(language) ?? { language, name: language, color: 'var(--deck-muted)' }
 }
 
-const DEFAULT_LABELS: Required<Omit<RuntimeLabels, 'idle' | 'rebuiltBy'>> = {
+const DEFAULT_LABELS: Required<Omit<RuntimeLabels, 'idle' | 'rebuiltBy' | 'chainFound'>> = {
   asyncStack: 'Async stack (logical)',
   noAsyncStack: 'no event loop: the thread stack is the whole story',
   noTask: 'no task running',
@@ -27,6 +27,6 @@ const DEFAULT_LABELS: Required<Omit<RuntimeLabels, 'idle' | 'rebuiltBy'>> = {
 }
 
 /** The words the panes use for this language's programs: its runtime.json's, else the defaults. */
-export function runtimeLabels(language: string): typeof DEFAULT_LABELS & Pick<RuntimeLabels, 'idle' | 'rebuiltBy'> {
+export function runtimeLabels(language: string): typeof DEFAULT_LABELS & Pick<RuntimeLabels, 'idle' | 'rebuiltBy' | 'chainFound'> {
   return { ...DEFAULT_LABELS, ...deckRuntime(language).labels }
 }

@@ -40,6 +40,8 @@ export interface RuntimeLabels {
   idle?: string
   /** Who rebuilds the async frames from the promise chain when they are not on the stack (`V8`). */
   rebuiltBy?: string
+  /** How the logical chain is found, in one line under its pane: `from the task's coroutine, cr_await by cr_await`. */
+  chainFound?: string
 }
 
 /** engine/*\/runtime.json: bundled by Vite where it runs (the deck, Vitest), read from disk under plain Node. */

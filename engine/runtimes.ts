@@ -35,6 +35,7 @@ export const RuntimeManifestSchema = z.object({
     raises: z.string().min(1).optional(),
     idle: z.string().min(1).optional(),
     rebuiltBy: z.string().min(1).optional(),
+    chainFound: z.string().min(1).optional(),
   }).strict().optional(),
   /** The adapter module, relative to the folder (default `index.ts`): it exports the adapter as `default`. */
   adapter: z.string().default('index.ts'),
