@@ -183,6 +183,13 @@ export function describeStep(step: Step, recording: Recording): string {
         return `${plainName(step.function)} raises the task's stored exception again (future.result()): the traceback joins this stack to the task's`
       if (recording.steps.some(s => s.kind === 'raise' && s.index < step.index && s.function !== step.function))
         return `the exception reaches ${plainName(step.function)}: its frame is on the stack, so it joins the traceback`
+      if (labels.rebuiltBy && step.errorStack) {
+        // What Error.stack gets: only the async functions awaiting this one, not the debugger's chain.
+        const rebuilt = userNames(step.errorStack.filter(f => f.isAsync))
+        return rebuilt.length
+          ? `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; ${labels.rebuiltBy} rebuilds ${rebuilt.slice().reverse().map(n => `async ${n}`).join(' / ')} from the promise chain`
+          : `${plainName(step.function)} throws: Error.stack gets ${arrow(physical) || 'one callback'} alone; only the debugger remembers ${arrow(logical)}`
+      }
       if (labels.rebuiltBy && logical.some(n => !physical.includes(n)))
         return `${plainName(step.function)} throws: only ${arrow(physical)} is on the stack; ${labels.rebuiltBy} rebuilds ${logical.filter(n => !physical.includes(n)).reverse().map(n => `async ${n}`).join(' / ')} from the promise chain`
       return `${plainName(step.function)} ${labels.raises}: ${arrow(physical)} ${physical.length > 1 ? 'are' : 'is'} on the stack`

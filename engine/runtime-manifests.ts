@@ -28,7 +28,7 @@ export interface RuntimeManifest {
 
 /** What the deck's panes say about a runtime's programs; each has a default (composables/runtimes.ts). */
 export interface RuntimeLabels {
-  /** The title of the logical stack pane: `Async stack (V8)`. */
+  /** The title of the logical stack pane: `debugger async stack (DevTools)`. */
   asyncStack?: string
   /** The logical pane when the runtime records no async stack at all. */
   noAsyncStack?: string

@@ -62,7 +62,7 @@ export const StepKindSchema = z.enum([
 export type StepKind = z.infer<typeof StepKindSchema>
 
 export const AsyncChainSchema = z.object({
-  /** `Task-1` for an asyncio task; `V8 async stack` for JavaScript. */
+  /** `Task-1` for an asyncio task; `debugger async stack (DevTools)` for JavaScript (the debugger's, not Error.stack's: see Step.errorStack). */
   label: z.string(),
   /** True for the task that is running at this step. */
   current: z.boolean(),
@@ -105,6 +105,14 @@ export const StepSchema = z.object({
   function: z.string(),
   /** Frames really on the thread's stack, outermost first; runtime internals kept, `isUser: false`. */
   physicalStack: z.array(FrameSchema),
+  /**
+   * Optional. JavaScript: what `Error.stack` would print if an Error were created at this
+   * step, outermost first: the frames on the thread's stack plus V8's zero-cost async frames
+   * (`isAsync: true`, rebuilt from the awaiting async functions' promises only: no `.then()`
+   * callbacks, no timers), cut to the program's `Error.stackTraceLimit` like Error.stack is
+   * (an empty list where the limit is 0). Absent where it was not taken (other runtimes).
+   */
+  errorStack: z.array(FrameSchema).optional(),
   /** The logical async stacks; null where no async machinery is in play (sync code). */
   asyncChains: z.array(AsyncChainSchema).nullable(),
   /** Extra runtime detail (the exception at a raise, the value awaited …), in the runtime's words. */

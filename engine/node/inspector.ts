@@ -118,13 +118,36 @@ export interface TraceRunResult {
  * variable of the program can shadow, and always lets the pause happen.
  */
 const RECORDER_KEY = '__nodeTraceHit__'
+/** The snapshot a pause takes on its top call frame: what Error.stack would say there, then the clock (see errorStackSnapshot). */
+const SNAPSHOT_KEY = '__nodeTraceSnap__'
+const SNAPSHOT_EXPRESSION = `({}).constructor.${SNAPSHOT_KEY}()`
 const HIT_CONDITION = `(function (o) { var h = o.${RECORDER_KEY}; return h ? h() : true })(({}).constructor)`
 const INSTALL_RECORDER = `(function () {
   var hrtime = process.hrtime, last = null
   function ms() { var t = hrtime(); return t[0] * 1e3 + t[1] / 1e6 }
   function hit() { last = ms(); return true }
   function read() { var at = last; last = null; return [at, ms()] }
+  var E = Error, capture = Error.captureStackTrace, own = Object.prototype.hasOwnProperty
+  function snap() {
+    var text = null, limit = E.stackTraceLimit
+    if (typeof limit === 'number' && limit > 0 && typeof capture === 'function') {
+      var hadPrepare = own.call(E, 'prepareStackTrace'), prepare = E.prepareStackTrace, holder = {}
+      try {
+        E.stackTraceLimit = limit + 1
+        if (hadPrepare) E.prepareStackTrace = undefined
+        capture(holder, snap)
+        text = String(holder.stack)
+      } catch (e) { text = null }
+      finally {
+        E.stackTraceLimit = limit
+        if (hadPrepare) E.prepareStackTrace = prepare
+      }
+    }
+    var clock = read()
+    return [clock[0], clock[1], text, typeof limit === 'number' ? limit : null]
+  }
   Object.defineProperty(Object, '${RECORDER_KEY}', { value: hit, configurable: true, enumerable: false, writable: false })
+  Object.defineProperty(Object, '${SNAPSHOT_KEY}', { value: snap, configurable: true, enumerable: false, writable: false })
   return read
 })()`
 /** Node's timers module, by version: `timers.js` (8, 10), `internal/timers.js` (10-14), `node:internal/timers` (16+). */
@@ -251,6 +274,15 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     {
       script: id => scripts.get(id),
       relativize: url => portablePaths(url, demo),
+      sourceLine: (url, line) => {
+        if (line === null)
+          return null
+        for (const script of scripts.values()) {
+          if (script.url === url && script.lines)
+            return script.lines[line - 1]?.trim() ?? null
+        }
+        return null
+      },
     },
     (draft) => {
       const step: Step = { index: steps.length, ...draft }
@@ -340,6 +372,27 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
       throw new Error('the clock recorder gave no reading')
     return [typeof value[0] === 'number' ? value[0] : null, value[1]]
   }
+  /**
+   * The clock as readClock reads it, plus what `Error.stack` would print if an Error were
+   * created in the paused frame (see errorStackSnapshot); null where the snapshot could not
+   * be taken (the recorder predates the frame's context): the caller reads the clock alone.
+   */
+  const snapshot = async (callFrameId: string): Promise<{ clock: [number | null, number], stack: string | null, limit: number | null } | null> => {
+    const result = await commands!.send<{ result: { value?: unknown }, exceptionDetails?: unknown }>('Debugger.evaluateOnCallFrame', {
+      callFrameId,
+      expression: SNAPSHOT_EXPRESSION,
+      returnByValue: true,
+      silent: true,
+    }).catch(() => null)
+    const value = result?.result.value
+    if (!result || result.exceptionDetails || !Array.isArray(value) || typeof value[1] !== 'number')
+      return null
+    return {
+      clock: [typeof value[0] === 'number' ? value[0] : null, value[1]],
+      stack: typeof value[2] === 'string' ? value[2] : null,
+      limit: typeof value[3] === 'number' ? value[3] : null,
+    }
+  }
   const timerInfo = async (callFrameId: string, variable: string): Promise<TimerInfo> => {
     const expression = `(function (t) { var f = t && t._onTimeout; return { callback: typeof f === 'function' ? f.name : '', delayMs: t && typeof t._idleTimeout === 'number' && t._idleTimeout >= 0 ? t._idleTimeout : null, repeat: !!(t && t._repeat) } })(${variable})`
     const result = await commands!.send<{ result: { value?: TimerInfo } }>('Debugger.evaluateOnCallFrame', {
@@ -394,15 +447,26 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
         throw error
     })
     let clock: [number | null, number]
+    let errorStack: { stack: string | null, limit: number | null } | null = null
+    // The snapshot reads the clock too: no extra request per pause.
+    const takeSnapshot = async (): Promise<[number | null, number]> => {
+      const taken = top ? await snapshot(top.callFrameId) : null
+      if (taken) {
+        errorStack = { stack: taken.stack, limit: taken.limit }
+        return taken.clock
+      }
+      return readClock()
+    }
     if (stallFree) {
       // One request at a time on the commands session (see cdp.ts).
-      clock = await readClock()
+      clock = await takeSnapshot()
       await resume()
     }
     else {
       // One session: its answers come late (Nagle), so the clock is read and the program
-      // resumed in one go, and the clock's reading is the moment of resuming.
-      ;[clock] = await Promise.all([readClock(), resume()])
+      // resumed in one go, and the clock's reading is the moment of resuming. (The session
+      // answers in order: the snapshot is taken before the resume is handled.)
+      ;[clock] = await Promise.all([takeSnapshot(), resume()])
     }
     const [hitAt, resumeAt] = clock
     const pausedAt = hitAt ?? resumeAt
@@ -412,7 +476,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     pausedMs += resumeAt - pausedAt
     // Built after resuming: the program does not wait for it.
     if (steps.length < maxSteps)
-      builder.onPause({ atMs, event, timer, timerCallback, first: isFirst })
+      builder.onPause({ atMs, event, timer, timerCallback, first: isFirst, errorStack })
   }
 
   let pauseQueue: Promise<void> = Promise.resolve()

@@ -29,7 +29,7 @@
  */
 import type { AsyncChain, Frame, Step, StepKind } from '../schema'
 import type { V8BreakLocation, V8CallFrame, V8PausedEvent, V8RuntimeCallFrame, V8StackTrace } from './v8types'
-import { isUserFile } from './traceback'
+import { isUserFile, parseAtLine, type PrintedFrame } from './traceback'
 
 export interface ScriptInfo {
   scriptId: string
@@ -58,6 +58,12 @@ export interface PauseInput {
   timerCallback?: boolean
   /** The first pause of the run (`--inspect-brk`): the program's entry. */
   first: boolean
+  /**
+   * What `Error.stack` would print if an Error were created in the paused frame (its text,
+   * and the program's `Error.stackTraceLimit` then), taken by inspector.ts; null where it
+   * could not be taken.
+   */
+  errorStack?: { stack: string | null, limit: number | null } | null
 }
 
 export type StepDraft = Omit<Step, 'index'>
@@ -89,14 +95,23 @@ interface PauseState {
   asyncFrames: Frame[]
   awaiting: string | null
   hasAsync: boolean
+  /** What Error.stack would print here, outermost first; null where not taken. */
+  errorStack: Frame[] | null
 }
 
-export const CHAIN_LABEL = 'V8 async stack'
+/**
+ * The debugger's async call stack (`Debugger.setAsyncCallStackDepth`): what DevTools shows.
+ * V8 records every async hop's creation stack for it while a debugger asks; it is not what
+ * `Error.stack` prints (that is `errorStack`, V8's zero-cost async stack trace).
+ */
+export const CHAIN_LABEL = 'debugger async stack (DevTools)'
 
 export interface StepContext {
   script: (scriptId: string) => ScriptInfo | undefined
   /** The repo-relative file for a script URL (the demo), other URLs unchanged. */
   relativize: (url: string) => string
+  /** The trimmed source line of a script by URL, where known. */
+  sourceLine?: (url: string, line: number | null) => string | null
 }
 
 export class StepBuilder {
@@ -120,7 +135,7 @@ export class StepBuilder {
     const { event, atMs } = input
     const frames = event.callFrames.slice().reverse().map(frame => this.frameState(frame))
     const { asyncFrames, awaiting } = this.asyncFrames(event.asyncStackTrace, frames[0]?.name ?? null)
-    const current: PauseState = { frames, atMs, asyncFrames, awaiting, hasAsync: Boolean(event.asyncStackTrace) }
+    const current: PauseState = { frames, atMs, asyncFrames, awaiting, hasAsync: Boolean(event.asyncStackTrace), errorStack: this.errorStackFrames(input.errorStack) }
 
     // The frames still on the stack since the previous pause inherit what we know of them.
     const prev = this.prev
@@ -308,6 +323,7 @@ export class StepBuilder {
     const chain: AsyncChain | null = state.hasAsync
       ? { label: CHAIN_LABEL, current: true, frames: [...state.asyncFrames, ...physical], awaiting: state.awaiting }
       : null
+    const errorStack = this.errorStackAt(state, depth)
     this.emit({
       kind,
       atMs: round(state.atMs),
@@ -317,8 +333,51 @@ export class StepBuilder {
       physicalStack: physical,
       asyncChains: chain ? [chain] : null,
       detail,
+      ...(errorStack ? { errorStack } : {}),
     })
     this.lastKind = kind
+  }
+
+  /**
+   * The snapshot's `at` lines as frames, outermost first. The first line is the snapshot's
+   * own expression (V8 evaluates it as a frame on top of the paused one): dropped, and the
+   * rest cut to the program's Error.stackTraceLimit (the snapshot asked for one more).
+   */
+  private errorStackFrames(snapshot: PauseInput['errorStack']): Frame[] | null {
+    if (!snapshot)
+      return null
+    if (snapshot.stack === null)
+      return snapshot.limit !== null && snapshot.limit <= 0 ? [] : null
+    const printed = snapshot.stack.split('\n').map(line => parseAtLine(line)).filter(frame => frame !== null)
+    if (printed.length > 0 && isSnapshotFrame(printed[0]!))
+      printed.shift()
+    const kept = snapshot.limit === null ? printed : printed.slice(0, snapshot.limit)
+    return kept.reverse().map(frame => ({
+      function: frame.function,
+      file: this.context.relativize(frame.file),
+      line: frame.line,
+      column: frame.column,
+      source: this.context.sourceLine?.(frame.file, frame.line) ?? null,
+      isUser: isUserFile(frame.file),
+      isAsync: frame.isAsync,
+    }))
+  }
+
+  /**
+   * The error stack of a step at `depth` of a pause: a step synthesized at a shallower depth
+   * (an `await` or `return` seen only at the next pause) leaves out the innermost frames
+   * that were on the thread above it then, as Error.stack at that moment would.
+   */
+  private errorStackAt(state: PauseState, depth: number): Frame[] | null {
+    if (!state.errorStack)
+      return null
+    let cut = state.frames.length - (depth + 1)
+    if (cut <= 0)
+      return state.errorStack
+    const frames = state.errorStack.slice()
+    for (let i = frames.length - 1; i >= 0 && cut > 0 && !frames[i]!.isAsync; i--, cut--)
+      frames.pop()
+    return frames
   }
 
   private frameState(frame: V8CallFrame): FrameState {
@@ -487,4 +546,9 @@ function balanced(text: string): boolean {
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100
+}
+
+/** The snapshot expression's own frame, on every Node from 8 to 26: `at eval (eval at blowUp (file:…:6:3), <anonymous>:1:18)`. */
+function isSnapshotFrame(frame: PrintedFrame): boolean {
+  return frame.function === 'eval' && /^eval at /.test(frame.location)
 }

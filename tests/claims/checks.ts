@@ -516,6 +516,36 @@ export const thenAndTimers: Check = {
   ],
 }
 
+/** The user functions of a stack other than anonymous callbacks and the module's top level, outermost first. */
+const namedUser = (frames: Frame[]) => frames.filter(f => f.isUser && f.function !== '(anonymous)').map(f => f.function)
+
+export const devtoolsVsLogs: Check = {
+  title: '.then() and setTimeout, Node ≥ 12, at the throw: the debugger\'s async stack (labelled so) has foo → bar → blowUp; the error stack has one user frame, the callback that threw, as the printed trace',
+  rests: [...refs('then_chain', NODE_12_UP), ...refs('set_timeout', NODE_12_UP)],
+  run(store) {
+    for (const demo of ['then_chain', 'set_timeout']) {
+      for (const { version, recording: r } of range(store, demo, NODE_12_UP, '12')) {
+        const raise = firstRaise(r)
+        const chain = raise.asyncChains?.[0]
+        ok(chain, `${demo} Node ${version}: no debugger async stack at the throw`)
+        same(chain.label, 'debugger async stack (DevTools)', `${demo} Node ${version}: label`)
+        same(namedUser(chain.frames), ['foo', 'bar', 'blowUp'], `${demo} Node ${version}: debugger async stack`)
+        ok(raise.errorStack, `${demo} Node ${version}: no error stack at the throw`)
+        const user = raise.errorStack.filter(f => f.isUser)
+        same(user.map(f => f.line), [raise.line], `${demo} Node ${version}: error stack`)
+        same(user.map(f => [f.function, f.line]), r.traceback!.frames.filter(f => f.isUser).map(f => [f.function, f.line]), `${demo} Node ${version}: error stack against the printed trace`)
+      }
+    }
+  },
+  mutations: [
+    { what: 'then_chain Node 26: foo dropped from the debugger\'s stack', ref: R('then_chain', '26'), change: (r) => { for (const s of r.steps) for (const c of s.asyncChains ?? []) c.frames = c.frames.filter(f => f.function !== 'foo') } },
+    { what: 'set_timeout Node 20: bar in the error stack', ref: R('set_timeout', '20'), change: (r) => { for (const s of r.steps) s.errorStack?.unshift({ function: 'bar', file: 'demos/set_timeout.mjs', line: 8, column: 3, source: null, isUser: true, isAsync: true }) } },
+    { what: 'then_chain Node 12: error stack not recorded', ref: R('then_chain', '12'), change: (r) => { for (const s of r.steps) delete s.errorStack } },
+    { what: 'set_timeout Node 26: chain labelled V8 async stack', ref: R('set_timeout', '26'), change: (r) => { for (const s of r.steps) for (const c of s.asyncChains ?? []) c.label = 'V8 async stack' } },
+    { what: 'then_chain Node 16: the error stack\'s callback moved a line', ref: R('then_chain', '16'), change: (r) => { for (const s of r.steps) for (const f of s.errorStack ?? []) if (f.isUser) f.line = (f.line ?? 0) + 1 } },
+  ],
+}
+
 export const noAwait: Check = {
   title: 'return without await, Node ≥ 12: async foo → blowUp, bar gone',
   rests: refs('no_await', NODE_12_UP),

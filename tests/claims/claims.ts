@@ -55,6 +55,7 @@ const S = {
   task: 'Python: a task\'s live stack loses its callers',
   gather: 'Python: gather and TaskGroup',
   then: 'JavaScript: .then() and setTimeout',
+  devtools: 'What DevTools shows, what your logs get',
   noAwait: 'JavaScript: a missing await, and Promise.all',
   rust: 'Async Rust',
   rustPolls: 'Async Rust: nested polls',
@@ -197,6 +198,9 @@ export const CLAIMS: Claim[] = [
   c('timeout-internals', S.then, 'A setTimeout callback: the callback and Node\'s timer internals.', K.thenAndTimers),
   c('timeout-gone', S.then, 'foo and bar are gone.', K.thenAndTimers),
 
+  c('devtools-chain', S.devtools, 'DevTools shows foo → bar → blowUp for both: the debugger records where every callback was created, but only while a debugger asks for it.', K.devtoolsVsLogs),
+  c('devtools-logs', S.devtools, 'Error.stack, what your logs get, has only the callback that threw.', K.devtoolsVsLogs),
+
   c('no-await-bar', S.noAwait, 'bar returns blowUp\'s promise without awaiting it: bar is no longer waiting, so V8 cannot name it.', K.noAwait),
   c('no-await-foo', S.noAwait, 'foo survives.', K.noAwait),
   c('promise-all-index', S.noAwait, 'Promise.all keeps the chain and adds "at async Promise.all (index 1)".', K.promiseAll),
@@ -329,6 +333,7 @@ export const NOT_CLAIMS: NotAClaim[] = [
   ...n(S.task, 'deck', 'Idle.'),
   ...n(S.gather, 'title', 'Python: `gather` and `TaskGroup`'),
   ...n(S.then, 'title', 'JavaScript: `.then()` and `setTimeout`'),
+  ...n(S.devtools, 'title', 'What DevTools shows, what your logs get'),
   ...n(S.noAwait, 'title', 'JavaScript: a missing `await`, and `Promise.all`'),
   ...n(S.rust, 'title', 'Async Rust', 'where it started'),
   ...n(S.rust, 'history', 'And finally the subject of the original post: async Rust.'),

@@ -105,7 +105,7 @@ describe('demos/async.mjs', () => {
     expect(JSON.stringify({ ...recording, runtime: null, run: null })).not.toContain(REPO_ROOT)
   })
 
-  it('at the raise, has only blowUp on the physical stack and bar and foo in V8\'s async stack', () => {
+  it('at the raise, has only blowUp on the physical stack and bar and foo in the debugger\'s async stack', () => {
     const raise = recording.steps.find(s => s.kind === 'raise')!
     expect([raise.function, raise.file, raise.line]).toEqual(['blowUp', 'demos/async.mjs', 7])
     expect(userNames(raise.physicalStack)).toEqual(['blowUp'])
@@ -123,6 +123,23 @@ describe('demos/async.mjs', () => {
       ['bar', 12, true],
       ['blowUp', 7, false],
     ])
+  })
+
+  it('at the raise, the error stack (what Error.stack would print there) is the printed trace\'s frames, in order', () => {
+    const raise = recording.steps.find(s => s.kind === 'raise')!
+    const key = (f: Frame) => [f.function, f.file, f.line, f.isAsync, f.isUser]
+    expect(raise.errorStack).toBeDefined()
+    expect(raise.errorStack!.map(key)).toEqual(recording.traceback!.frames.map(key))
+    // The columns too, but the innermost: the pause is at the `throw` (7:3), before `new Error(` (7:9) runs.
+    expect(raise.errorStack!.map(f => f.column)).toEqual([...recording.traceback!.frames.slice(0, -1).map(f => f.column), 3])
+    // The debugger's async stack has the module's foo() call and the loader's frames: Error.stack does not.
+    expect(raise.errorStack!.some(f => f.function === '(anonymous)')).toBe(false)
+    expect(raise.errorStack!.every(f => f.isUser)).toBe(true)
+    // Every step has one, none with the snapshot's own evaluation frame in it.
+    for (const step of recording.steps) {
+      expect(step.errorStack, `step ${step.index}`).toBeDefined()
+      expect(step.errorStack!.some(f => f.function === 'eval')).toBe(false)
+    }
   })
 
   it('derives calls, awaits, resumes and returns from the pauses', () => {
@@ -190,6 +207,41 @@ describe('timers', () => {
     // foo and bar are long gone from the stack; V8's async stack still says who set the timer.
     expect(userNames(timers[2]!.physicalStack)).toEqual(['(anonymous)'])
     expect(userNames(timers[2]!.asyncChains![0]!.frames)).toEqual(['(anonymous)', 'foo', '(anonymous)', 'bar', '(anonymous)', 'blowUp', '(anonymous)'])
+  })
+})
+
+describe.each([['then_chain', 6] as const, ['set_timeout', 2] as const])('%s: what DevTools shows against what Error.stack prints', (name, blowUpLine) => {
+  let recording: Recording
+  beforeAll(async () => {
+    recording = await nodeAdapter.record({ demo: demo(name), runtime: node })
+  })
+
+  it('at the raise, one user frame in the error stack (the printed trace\'s); foo → bar → blowUp in the debugger\'s async stack', () => {
+    const raise = recording.steps.find(s => s.kind === 'raise')!
+    const user = raise.errorStack!.filter(f => f.isUser)
+    expect(user.map(f => f.line)).toEqual([raise.line])
+    expect(user.map(f => [f.function, f.line])).toEqual(recording.traceback!.frames.filter(f => f.isUser).map(f => [f.function, f.line]))
+    const chain = raise.asyncChains![0]!
+    expect(chain.label).toBe('debugger async stack (DevTools)')
+    const named = chain.frames.filter(f => f.isUser && f.function !== '(anonymous)')
+    expect(named.map(f => f.function)).toEqual(['foo', 'bar', 'blowUp'])
+    expect(named.at(-1)!.line).toBe(blowUpLine)
+  })
+})
+
+describe('a program\'s Error.stackTraceLimit', () => {
+  it('cuts the error stack as it cuts Error.stack, and is left as the program set it', async () => {
+    const recording = await nodeAdapter.record({ demo: demo('stack_trace_limit'), runtime: node })
+    const raise = recording.steps.find(s => s.kind === 'raise')!
+    expect(raise.errorStack!.map(f => [f.function, f.line, f.isAsync])).toEqual(recording.traceback!.frames.map(f => [f.function, f.line, f.isAsync]))
+    expect(raise.errorStack).toHaveLength(2)
+    const dir = scratchDir('limit-')
+    writeFileSync(join(dir, 'limit.mjs'), 'Error.stackTraceLimit = 0\nfunction f() { console.log(Error.stackTraceLimit, String(new Error(\'x\').stack)) }\nf()\n')
+    const d = demo('limit', listDemos(dir))
+    const [traced, plain] = await Promise.all([nodeAdapter.record({ demo: d, runtime: node }), plainRun(d, node)])
+    expect(streamText(traced.run.output, 'stdout')).toBe(streamText(plain.output, 'stdout'))
+    expect(streamText(traced.run.output, 'stdout')).toBe('0 Error: x\n')
+    expect(traced.steps.filter(s => s.function === 'f').every(s => s.errorStack!.length === 0)).toBe(true)
   })
 })
 
