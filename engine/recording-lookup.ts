@@ -7,9 +7,9 @@
 import type { ManifestEntry } from './schema'
 import { compareVersions } from './versions'
 
-/** Does a runtime version match what a slide or test asked for (`"3.8"` ~ `3.8.18`)? */
+/** Does a runtime version match what a slide or test asked for (`"3.8"` ~ `3.8.18`, `"nightly"` ~ a nightly rustc)? */
 export function versionMatches(version: string, asked: string): boolean {
-  return version === asked || version.startsWith(`${asked}.`)
+  return version === asked || version.startsWith(`${asked}.`) || (asked === 'nightly' && version.includes('nightly'))
 }
 
 /** A demo's default recording: the one marked default, else the first listed; undefined when it has none. */

@@ -3,7 +3,9 @@
  * alter in memory: a claim check is a function of a Store, so the test can hand it a store
  * where a frame is gone, frames are reordered, a recording is missing … and see it fail.
  */
+import { versionMatches } from '../../engine/recording-lookup'
 import { readManifest, readManifestRecording } from '../../engine/recordings'
+import { compareVersions } from '../../engine/versions'
 import type { Frame, Recording, Step } from '../../engine/schema'
 
 export interface Entry {
@@ -25,10 +27,6 @@ export function loadStore(): Store {
   return readManifest().map(entry => ({ demo: entry.demo, version: entry.version, default: entry.default, recording: readManifestRecording(entry) }))
 }
 
-/** `3.11` matches 3.11.2 and 3.11.7, `10` matches 10.24.1, `nightly` a nightly rustc. */
-export function versionMatches(version: string, wanted: string): boolean {
-  return version === wanted || version.startsWith(`${wanted}.`) || (wanted === 'nightly' && version.includes('nightly'))
-}
 
 export function matches(entry: Entry, ref: Ref): boolean {
   return entry.demo === ref.demo && (ref.version === undefined ? entry.default : versionMatches(entry.version, ref.version))
@@ -47,20 +45,10 @@ export function get(store: Store, ref: Ref): Recording {
 }
 
 const numbers = (version: string) => version.split(/[.-]/).map(Number).filter(n => !Number.isNaN(n))
-function compare(a: string, b: string): number {
-  const x = numbers(a)
-  const y = numbers(b)
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0)
-    if (d)
-      return d
-  }
-  return 0
-}
 /** Whether `version` is in the range `from`…`to` (major.minor compared; both ends included). */
 function inRange(version: string, from?: string, to?: string): boolean {
   const cut = (v: string, like: string) => numbers(v).slice(0, numbers(like).length).join('.')
-  return (from === undefined || compare(cut(version, from), from) >= 0) && (to === undefined || compare(cut(version, to), to) <= 0)
+  return (from === undefined || compareVersions(cut(version, from), from) >= 0) && (to === undefined || compareVersions(cut(version, to), to) <= 0)
 }
 
 /**
@@ -73,7 +61,7 @@ export function range(store: Store, demo: string, expect: readonly string[], fro
   if (missing.length)
     throw new Error(`no recording of ${demo} ${missing.join(', ')}: run npm run record -- --matrix`)
   const found = store.filter(entry => entry.demo === demo && (expect.some(v => versionMatches(entry.version, v)) || (from !== undefined && inRange(entry.version, from, to))))
-  return [...found].sort((a, b) => compare(a.version, b.version))
+  return [...found].sort((a, b) => compareVersions(a.version, b.version))
 }
 
 // --- what a check reads -----------------------------------------------------------
