@@ -38,7 +38,7 @@
  */
 import type { Demo } from '../demos'
 import type { OutputChunk, Step } from '../schema'
-import { mergeChunks, spawnLimited, type LimitedSpawnResult } from '../spawn'
+import { mergeChunks, spawnLimited, type LimitedSpawn, type LimitedSpawnResult } from '../spawn'
 import { portablePaths } from '../portable'
 import { CdpSession } from './cdp'
 import { inspectorLineBudget, InspectorLineFilter } from './stderr-filter'
@@ -155,83 +155,151 @@ const TIMERS_URL = /^(?:node:internal\/timers|internal\/timers\.js|timers\.js)$/
 /** The line calling a timer's callback: `timer._onTimeout()`, `ReflectApply(timer._onTimeout, timer, args)`. */
 const TIMER_CALL = /(\w+)\._onTimeout(?:\(|,\s*\1\b)/
 
+/**
+ * Runs the demo under the inspector and records its steps. In order: the process (and the
+ * inspector's URL in its stderr), the inspector sessions, the recorder and breakpoints set
+ * before the program runs, then events until the process ends, and the result.
+ */
 export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult> {
-  const { demo } = options
-  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS
-  const notes: string[] = []
-  const steps: Step[] = []
-  const output: OutputChunk[] = []
+  const run = new TraceRun(options)
+  await run.attach()
+  return run.result()
+}
+
+type PausedFrame = V8PausedEvent['callFrames'][number]
+type Clock = [number | null, number]
+type ErrorStackSnapshot = { stack: string | null, limit: number | null }
+
+/** One traced run: the process, its inspector sessions, and what the pauses have recorded so far. */
+class TraceRun {
+  private readonly demo: Demo
+  private readonly maxSteps: number
+  private readonly relay: boolean
+  private readonly notes: string[] = []
+  private readonly steps: Step[] = []
+  private readonly output: OutputChunk[] = []
 
   // ---- the process, its output, the inspector's URL ----
   /** The start of stderr, until the inspector has said where it listens. */
-  let head: string | null = ''
-  let resolveUrl!: (url: string | null) => void
-  const urlFound = new Promise<string | null>(resolve => (resolveUrl = resolve))
-  let finish = () => {}
+  private head: string | null = ''
+  private resolveUrl!: (url: string | null) => void
+  private readonly urlFound = new Promise<string | null>(resolve => (this.resolveUrl = resolve))
   /** The program ended by itself (its context went away), as opposed to being killed. */
-  let finishedByProgram = false
-  const filter = new InspectorLineFilter(inspectorLineBudget(2), (kind) => {
+  private finishedByProgram = false
+  private readonly filter = new InspectorLineFilter(inspectorLineBudget(2), (kind) => {
     if (kind === 'waiting') {
-      finishedByProgram = true
-      finish()
+      this.finishedByProgram = true
+      this.finish()
     }
   })
-  let lastAtMs = 0
-  const keep = (stream: 'stdout' | 'stderr', atMs: number, text: string) => {
+  private lastAtMs = 0
+  private readonly spawned: LimitedSpawn
+  private spawnedDone = false
+
+  // ---- the inspector sessions ----
+  private events: CdpSession | null = null
+  private commands: CdpSession | null = null
+  private finished = false
+  /** Stops connecting to the inspector when the run ends. */
+  private readonly connecting = new AbortController()
+  private sessions = 0
+  /** Requests never stall: the relay, or two WebSocket sessions (see the header). */
+  private stallFree = false
+
+  // ---- scripts and breakpoints ----
+  private readonly scripts = new Map<string, ScriptInfo>()
+  private readonly timerLines = new Map<string, string>() // `scriptId:line` → the timer variable there
+  private readonly pending = new Set<Promise<unknown>>()
+  private resolveBreakpointsReady!: () => void
+  private readonly breakpointsReady = new Promise<void>(resolve => (this.resolveBreakpointsReady = resolve))
+
+  // ---- pauses ----
+  private readonly builder: StepBuilder
+  private pauses = 0
+  private pausedMs = 0
+  private reader: string | null = null
+  /** The recorder installed before the program runs (null where it cannot be yet). */
+  private recorderInstalled: Promise<string | null> = Promise.resolve(null)
+  private origin: number | null = null
+  private pausedTotal = 0
+  private first = true
+  private breakpointsOff = false
+  private previousWasTimer = false
+  private pauseQueue: Promise<void> = Promise.resolve()
+  /** The first failure while handling pauses; reported unless the run was stopped from outside. */
+  private traceError: string | null = null
+
+  constructor(private readonly options: TraceRunOptions) {
+    this.demo = options.demo
+    this.maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS
+    this.relay = options.relay ?? false
+    this.spawned = this.spawn()
+    void this.spawned.done.then(() => this.resolveUrl(null))
+    void this.spawned.done.then(() => this.finish())
+    this.builder = this.stepBuilder()
+    void this.spawned.done.then(() => (this.spawnedDone = true))
+  }
+
+  // ---- the process ----
+
+  /** Node under the inspector (or the relay's preload), its stdout kept, its stderr read for the inspector's URL and filtered of the inspector's lines. */
+  private spawn(): LimitedSpawn {
+    const { options, demo, relay } = this
+    return spawnLimited({
+      command: options.executable,
+      args: relay
+        ? [...options.flags, '--import', RELAY_PRELOAD, demo.absPath]
+        : [...options.flags, `${options.inspect ?? '--inspect-brk'}=127.0.0.1:0`, demo.absPath],
+      env: relay ? { TRACE_RELAY_FD: '3' } : undefined,
+      extraPipes: relay ? 1 : 0,
+      cwd: options.cwd,
+      timeoutMs: options.timeoutMs,
+      outputCapBytes: options.outputCapBytes,
+      signal: options.signal,
+      onOutput: (chunk) => {
+        this.lastAtMs = chunk.atMs
+        if (chunk.stream === 'stdout')
+          return this.keep('stdout', chunk.atMs, chunk.text)
+        this.readUrl(chunk.text)
+        this.keep('stderr', chunk.atMs, this.filter.push(chunk.text))
+      },
+    })
+  }
+
+  /** The WebSocket URL from the start of stderr ("Debugger listening on ws://…"), looked for in the first 64 KiB only. */
+  private readUrl(text: string): void {
+    if (this.head === null)
+      return
+    this.head += text
+    const match = /Debugger listening on (ws:\/\/\S+)\r?\n/.exec(this.head)
+    if (match) {
+      this.resolveUrl(match[1]!)
+      this.head = null
+    }
+    else if (this.head.length > 64 * 1024) {
+      this.head = null
+    }
+  }
+
+  private keep(stream: 'stdout' | 'stderr', atMs: number, text: string): void {
     if (!text)
       return
     const chunk: OutputChunk = { stream, atMs, text }
-    output.push(chunk)
-    options.onOutput?.(chunk)
+    this.output.push(chunk)
+    this.options.onOutput?.(chunk)
   }
-  const relay = options.relay ?? false
-  const spawned = spawnLimited({
-    command: options.executable,
-    args: relay
-      ? [...options.flags, '--import', RELAY_PRELOAD, demo.absPath]
-      : [...options.flags, `${options.inspect ?? '--inspect-brk'}=127.0.0.1:0`, demo.absPath],
-    env: relay ? { TRACE_RELAY_FD: '3' } : undefined,
-    extraPipes: relay ? 1 : 0,
-    cwd: options.cwd,
-    timeoutMs: options.timeoutMs,
-    outputCapBytes: options.outputCapBytes,
-    signal: options.signal,
-    onOutput: (chunk) => {
-      lastAtMs = chunk.atMs
-      if (chunk.stream === 'stdout')
-        return keep('stdout', chunk.atMs, chunk.text)
-      if (head !== null) {
-        head += chunk.text
-        const match = /Debugger listening on (ws:\/\/\S+)\r?\n/.exec(head)
-        if (match) {
-          resolveUrl(match[1]!)
-          head = null
-        }
-        else if (head.length > 64 * 1024) {
-          head = null
-        }
-      }
-      keep('stderr', chunk.atMs, filter.push(chunk.text))
-    },
-  })
-  void spawned.done.then(() => resolveUrl(null))
 
-  // ---- the inspector sessions ----
-  let events: CdpSession | null = null
-  let commands: CdpSession | null = null
-  let finished = false
-  /** Stops connecting to the inspector when the run ends. */
-  const connecting = new AbortController()
-  finish = () => {
-    if (finished)
+  /** The run is over (the process ended, or the program's context went away): the sessions leave. */
+  private finish(): void {
+    if (this.finished)
       return
-    finished = true
-    connecting.abort()
-    const sessions = [...new Set([events, commands])]
+    this.finished = true
+    this.connecting.abort()
+    const sessions = [...new Set([this.events, this.commands])]
     // A program that ended by itself waits for its debugger to leave. Old Node (10-16)
     // sometimes dies of SIGSEGV when the connection drops with its debugger still on, so
     // the debugger is switched off first (answered, or given up after a moment).
-    const leave = finishedByProgram
+    const leave = this.finishedByProgram
       ? Promise.all(sessions.map(session => session ? withinMs(session.send('Debugger.disable').catch(() => undefined), 300) : undefined))
       : Promise.resolve()
     void leave.then(() => {
@@ -239,62 +307,139 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
         session?.close()
     })
   }
-  void spawned.done.then(() => finish())
 
-  const scripts = new Map<string, ScriptInfo>()
-  const timerLines = new Map<string, string>() // `scriptId:line` → the timer variable there
-  const pending = new Set<Promise<unknown>>()
-  let resolveBreakpointsReady!: () => void
-  const breakpointsReady = new Promise<void>(resolve => (resolveBreakpointsReady = resolve))
-  let sessions = 0
-  /** Requests never stall: the relay, or two WebSocket sessions (see the header). */
-  let stallFree = false
-  let pauses = 0
-  let pausedMs = 0
+  // ---- connecting, and the setup before the program runs ----
 
-  const track = (work: Promise<unknown>) => {
-    const settled = work.catch((error: Error) => {
-      if (!finished)
-        notes.push(`Inspector setup failed: ${error.message}.`)
-    })
-    pending.add(settled)
-    void settled.then(() => pending.delete(settled))
-  }
-  const settle = async () => {
-    while (pending.size > 0)
-      await Promise.all([...pending])
-  }
-  /** Breakpoint work waits for the setup's Debugger.enable. */
-  const sendBreakpoints = async <T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> => {
-    await breakpointsReady
-    return events!.send<T>(method, params)
-  }
-
-  const builder = new StepBuilder(
-    {
-      script: id => scripts.get(id),
-      relativize: url => portablePaths(url, demo),
-      sourceLine: (url, line) => {
-        if (line === null)
-          return null
-        for (const script of scripts.values()) {
-          if (script.url === url && script.lines)
-            return script.lines[line - 1]?.trim() ?? null
+  /** Connects and sets up; a failure becomes a note, and the run goes on to its end. */
+  async attach(): Promise<void> {
+    const { relay } = this
+    // The relay's socket pair is there from the start; a WebSocket needs the URL Node prints.
+    const url = relay ? null : await this.urlFound
+    if ((relay || url) && !this.finished) {
+      try {
+        const events = await this.openSessions(url)
+        events.onEvent(message => this.onEvent(message.method, message.params))
+        if (this.finished)
+          this.finish()
+        else
+          await this.startProgram(events)
+      }
+      catch (error) {
+        if (!this.finished && !this.spawnedDone) {
+          this.notes.push(`Could not trace: ${(error as Error).message}.`)
+          // Held for its debugger, the program would wait for one until its timeout: it ends now.
+          if (!this.events) {
+            this.notes.push('The program, held for its debugger, never ran.')
+            this.spawned.child.kill('SIGKILL')
+          }
         }
-        return null
-      },
-    },
-    (draft) => {
-      const step: Step = { index: steps.length, ...draft }
-      steps.push(step)
-      options.onStep?.(step)
-    },
-    { awaitPausesAtReturn: options.awaitPausesAtReturn },
-  )
+        this.finish()
+      }
+    }
+    else if (!relay && !url) {
+      this.notes.push('Node\'s inspector did not start, so there are no steps.')
+    }
+  }
 
-  const isDemoUrl = (url: string) => url === `file://${demo.absPath}` || url === demo.absPath
+  /** The relay's one session, or the WebSocket's `events` and `commands` sessions (one on Node 8). Returns `events`. */
+  private async openSessions(url: string | null): Promise<CdpSession> {
+    if (this.relay) {
+      const session = CdpSession.overStream(this.spawned.extra[0]!, 'relay')
+      this.events = this.commands = session
+      this.sessions = 1
+      this.stallFree = true
+      return session
+    }
+    const events = await CdpSession.connect(url!, 'events', { signal: this.connecting.signal })
+    this.events = events
+    this.sessions = 1
+    try {
+      this.commands = await CdpSession.connect(url!, 'commands', { serial: true, signal: this.connecting.signal })
+      this.sessions = 2
+      this.stallFree = true
+    }
+    catch (error) {
+      if (this.finished)
+        throw error
+      // Node 8 takes one session (HTTP 400 for a second one).
+      this.commands = events
+      this.notes.push('This Node.js accepts only one inspector connection, so every pause lasts about 40 ms (the inspector\'s delayed TCP acknowledgements): the run is slow, and as timers go on counting while the program is paused, a timer fires early in program time by the pauses taken while it waited.')
+    }
+    return events
+  }
 
-  const onScriptParsed = (params: V8ScriptParsed) => {
+  /**
+   * The clock recorder first, so that the first breakpoint hit is timed. The line
+   * breakpoints by URL catch the program's first statements whether or not the runtime
+   * stops at the start; the pause that follows sets all the others. Sent in one go: Node 8
+   * answers nothing before runIfWaitingForDebugger.
+   */
+  private async startProgram(events: CdpSession): Promise<void> {
+    const installed = this.installRecorder()
+    this.recorderInstalled = installed.catch(() => null)
+    if (this.stallFree)
+      await this.recorderInstalled
+    const urlRegex = `^(file://)?${escapeRegExp(this.demo.absPath)}$`
+    const setup = [
+      installed,
+      events.send('Runtime.enable'),
+      events.send('Debugger.enable'),
+      events.send('Debugger.setAsyncCallStackDepth', { maxDepth: 32 }),
+      ...statementLines(this.demo.source).map(lineNumber =>
+        events.send('Debugger.setBreakpointByUrl', { urlRegex, lineNumber, columnNumber: 0, condition: HIT_CONDITION }).catch(() => undefined)),
+      events.send('Runtime.runIfWaitingForDebugger'),
+    ]
+    this.resolveBreakpointsReady()
+    await Promise.all(setup)
+  }
+
+  // ---- events ----
+
+  private onEvent(method: string, params: unknown): void {
+    switch (method) {
+      case 'Debugger.scriptParsed':
+        this.onScriptParsed(params as V8ScriptParsed)
+        break
+      case 'Debugger.paused':
+        // Pauses are handled one at a time, in order; the first failure is kept.
+        this.pauseQueue = this.pauseQueue.then(() => this.onPaused(params as V8PausedEvent)).catch((error: Error) => {
+          this.traceError ??= error.message
+        })
+        break
+      case 'Runtime.executionContextDestroyed':
+        this.finishedByProgram = true
+        this.finish()
+        break
+    }
+  }
+
+  /** Setup work a pause waits for (settle); a failure is a note. */
+  private track(work: Promise<unknown>): void {
+    const settled = work.catch((error: Error) => {
+      if (!this.finished)
+        this.notes.push(`Inspector setup failed: ${error.message}.`)
+    })
+    this.pending.add(settled)
+    void settled.then(() => this.pending.delete(settled))
+  }
+
+  private async settle(): Promise<void> {
+    while (this.pending.size > 0)
+      await Promise.all([...this.pending])
+  }
+
+  /** Breakpoint work waits for the setup's Debugger.enable. */
+  private async sendBreakpoints<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    await this.breakpointsReady
+    return this.events!.send<T>(method, params)
+  }
+
+  private isDemoUrl(url: string): boolean {
+    return url === `file://${this.demo.absPath}` || url === this.demo.absPath
+  }
+
+  /** Every script is known by id; the program's own get their breakpoints, Node's timers module its timer line. */
+  private onScriptParsed(params: V8ScriptParsed): void {
     const info: ScriptInfo = {
       scriptId: params.scriptId,
       url: params.url,
@@ -303,67 +448,165 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
       locations: null,
       safeReturns: new Set(),
     }
-    scripts.set(params.scriptId, info)
-    if (info.isUser) {
-      track((async () => {
-        const source = isDemoUrl(params.url)
-          ? demo.source
-          : (await sendBreakpoints<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId: params.scriptId })).scriptSource
-        info.lines = source.split('\n')
-        const { locations } = await sendBreakpoints<{ locations: V8BreakLocation[] }>('Debugger.getPossibleBreakpoints', {
-          start: { scriptId: params.scriptId, lineNumber: 0, columnNumber: 0 },
-        })
-        info.locations = locations
-        const plan = planBreakpoints(source, locations)
-        info.safeReturns = plan.safeReturns
-        // Sent in one go: their answers come in one burst (one ACK delay at most, see the header).
-        await Promise.all(plan.locations.map(location =>
-          sendBreakpoints('Debugger.setBreakpoint', { location: { scriptId: location.scriptId, lineNumber: location.lineNumber, columnNumber: location.columnNumber }, condition: HIT_CONDITION })
-            .catch(() => undefined), // "already exists" and the like: the location is covered
-        ))
-      })())
-    }
-    else if (TIMERS_URL.test(params.url)) {
-      track((async () => {
-        const { scriptSource } = await sendBreakpoints<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId: params.scriptId })
-        const lines = scriptSource.split('\n')
-        let wanted = 0
-        await Promise.all(lines.map(async (line, lineNumber) => {
-          const match = TIMER_CALL.exec(line)
-          if (!match || /^\s*\/\//.test(line))
-            return
-          wanted++
-          const result = await sendBreakpoints<{ actualLocation: V8BreakLocation }>('Debugger.setBreakpoint', {
-            location: { scriptId: params.scriptId, lineNumber, columnNumber: line.search(/\S/) },
-            condition: HIT_CONDITION,
-          }).catch(() => null)
-          if (result)
-            timerLines.set(`${params.scriptId}:${result.actualLocation.lineNumber}`, match[1]!)
-        }))
-        if (wanted > 0 && timerLines.size === 0 && /\bset(Timeout|Interval)\b/.test(demo.source))
-          notes.push(`This Node.js does not let the debugger stop in its timers module (${params.url}): a timer shows as a step only when its callback is a function of the program.`)
-      })())
-    }
+    this.scripts.set(params.scriptId, info)
+    if (info.isUser)
+      this.track(this.breakOnUserScript(params, info))
+    else if (TIMERS_URL.test(params.url))
+      this.track(this.breakOnTimers(params))
+  }
+
+  /** A breakpoint on every break location of a script of the program's own, less those planBreakpoints leaves out. */
+  private async breakOnUserScript(params: V8ScriptParsed, info: ScriptInfo): Promise<void> {
+    const source = this.isDemoUrl(params.url)
+      ? this.demo.source
+      : (await this.sendBreakpoints<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId: params.scriptId })).scriptSource
+    info.lines = source.split('\n')
+    const { locations } = await this.sendBreakpoints<{ locations: V8BreakLocation[] }>('Debugger.getPossibleBreakpoints', {
+      start: { scriptId: params.scriptId, lineNumber: 0, columnNumber: 0 },
+    })
+    info.locations = locations
+    const plan = planBreakpoints(source, locations)
+    info.safeReturns = plan.safeReturns
+    // Sent in one go: their answers come in one burst (one ACK delay at most, see the header).
+    await Promise.all(plan.locations.map(location =>
+      this.sendBreakpoints('Debugger.setBreakpoint', { location: { scriptId: location.scriptId, lineNumber: location.lineNumber, columnNumber: location.columnNumber }, condition: HIT_CONDITION })
+        .catch(() => undefined), // "already exists" and the like: the location is covered
+    ))
+  }
+
+  /** A breakpoint on the lines of Node's timers module that call a timer's callback (where it takes one: Node 8-12). */
+  private async breakOnTimers(params: V8ScriptParsed): Promise<void> {
+    const { scriptSource } = await this.sendBreakpoints<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId: params.scriptId })
+    const lines = scriptSource.split('\n')
+    let wanted = 0
+    await Promise.all(lines.map(async (line, lineNumber) => {
+      const match = TIMER_CALL.exec(line)
+      if (!match || /^\s*\/\//.test(line))
+        return
+      wanted++
+      const result = await this.sendBreakpoints<{ actualLocation: V8BreakLocation }>('Debugger.setBreakpoint', {
+        location: { scriptId: params.scriptId, lineNumber, columnNumber: line.search(/\S/) },
+        condition: HIT_CONDITION,
+      }).catch(() => null)
+      if (result)
+        this.timerLines.set(`${params.scriptId}:${result.actualLocation.lineNumber}`, match[1]!)
+    }))
+    if (wanted > 0 && this.timerLines.size === 0 && /\bset(Timeout|Interval)\b/.test(this.demo.source))
+      this.notes.push(`This Node.js does not let the debugger stop in its timers module (${params.url}): a timer shows as a step only when its callback is a function of the program.`)
   }
 
   // ---- pauses ----
-  let reader: string | null = null
-  /** The recorder installed before the program runs (null where it cannot be yet). */
-  let recorderInstalled: Promise<string | null> = Promise.resolve(null)
-  let origin: number | null = null
-  let pausedTotal = 0
-  let first = true
-  let breakpointsOff = false
-  let previousWasTimer = false
+
+  /** One pause: the recorder ready, the timer it is (if any), the clock read and the program resumed, then the step built. */
+  private async onPaused(event: V8PausedEvent): Promise<void> {
+    if (this.finished)
+      return
+    await this.settle()
+    this.pauses++
+    const top = event.callFrames[0]
+    if (!await this.recorderReady(top))
+      return
+    const { timer, timerCallback } = await this.timerOf(event)
+    const isFirst = this.first
+    this.first = false
+    await this.settle()
+    await this.stopRecordingWhenFull()
+    const { clock, errorStack } = await this.readAndResume(top)
+    const [hitAt, resumeAt] = clock
+    const pausedAt = hitAt ?? resumeAt
+    // Program time: from the first pause, less the time spent paused.
+    this.origin ??= pausedAt
+    const atMs = pausedAt - this.origin - this.pausedTotal
+    this.pausedTotal += resumeAt - pausedAt
+    this.pausedMs += resumeAt - pausedAt
+    // Built after resuming: the program does not wait for it.
+    if (this.steps.length < this.maxSteps)
+      this.builder.onPause({ atMs, event, timer, timerCallback, first: isFirst, errorStack })
+  }
+
+  /** The recorder, installed if it is not yet; false where the pause was resumed without a step (Node's startup). */
+  private async recorderReady(top: PausedFrame | undefined): Promise<boolean> {
+    this.reader ??= await this.recorderInstalled
+    this.reader ??= await this.installRecorder()
+    if (this.reader !== null)
+      return true
+    // A stop in Node's own startup, before `process` exists: nothing of the program has
+    // run, there is no clock to read yet.
+    if (top && !this.scripts.get(top.location.scriptId)?.isUser) {
+      await this.commands!.send('Debugger.resume').catch(() => undefined)
+      return false
+    }
+    throw new Error('could not install the clock recorder')
+  }
+
+  /** The timer firing at this pause: a stop on the timers module's line, or a program callback called by listOnTimeout. */
+  private async timerOf(event: V8PausedEvent): Promise<{ timer: TimerInfo | null, timerCallback: boolean }> {
+    const top = event.callFrames[0]
+    const timerVariable = top ? this.timerLines.get(`${top.location.scriptId}:${top.location.lineNumber}`) : undefined
+    let timer = timerVariable && top ? await this.timerInfo(top.callFrameId, timerVariable) : null
+    // Where node's timers module takes no breakpoint, a callback of the program's own shows
+    // the timer firing: its caller is the timers module's listOnTimeout.
+    const caller = event.callFrames[1]
+    let timerCallback = false
+    if (!timer && this.timerLines.size === 0 && top && caller?.functionName === 'listOnTimeout' && this.scripts.get(top.location.scriptId)?.isUser && !this.previousWasTimer) {
+      timer = await this.timerInfo(caller.callFrameId, 'timer')
+      timerCallback = true
+    }
+    this.previousWasTimer = timer !== null
+    return { timer, timerCallback }
+  }
+
+  /** At maxSteps the breakpoints go off: the program runs on without pauses. */
+  private async stopRecordingWhenFull(): Promise<void> {
+    if (this.steps.length >= this.maxSteps && !this.breakpointsOff) {
+      this.breakpointsOff = true
+      this.notes.push(`Recording stopped after ${this.maxSteps} steps; the program ran on without pauses.`)
+      await this.sendBreakpoints('Debugger.setBreakpointsActive', { active: false })
+    }
+  }
+
+  /** The clock (and Error.stack snapshot) read, and the program resumed. */
+  private async readAndResume(top: PausedFrame | undefined): Promise<{ clock: Clock, errorStack: ErrorStackSnapshot | null }> {
+    // The program may end as soon as it is resumed, and its connections close before the
+    // answer to `resume` arrives: the pause is recorded all the same.
+    const commands = this.commands!
+    const resume = () => commands.send('Debugger.resume').catch((error: Error) => {
+      if (!commands.closed)
+        throw error
+    })
+    if (this.stallFree) {
+      // One request at a time on the commands session (see cdp.ts).
+      const taken = await this.takeSnapshot(top)
+      await resume()
+      return taken
+    }
+    // One session: its answers come late (Nagle), so the clock is read and the program
+    // resumed in one go, and the clock's reading is the moment of resuming. (The session
+    // answers in order: the snapshot is taken before the resume is handled.)
+    const [taken] = await Promise.all([this.takeSnapshot(top), resume()])
+    return taken
+  }
+
+  /** The snapshot reads the clock too: no extra request per pause. */
+  private async takeSnapshot(top: PausedFrame | undefined): Promise<{ clock: Clock, errorStack: ErrorStackSnapshot | null }> {
+    const taken = top ? await this.snapshot(top.callFrameId) : null
+    if (taken)
+      return { clock: taken.clock, errorStack: { stack: taken.stack, limit: taken.limit } }
+    return { clock: await this.readClock(), errorStack: null }
+  }
+
+  // ---- the recorder: the program's clock and Error.stack, read in the program ----
+
   /** The recorder's reading function, or null where `process` is not there yet (Node 8-12 before the main script). */
-  const installRecorder = async (): Promise<string | null> => {
-    const result = await commands!.send<{ result: { objectId?: string }, exceptionDetails?: unknown }>('Runtime.evaluate', { expression: INSTALL_RECORDER, objectGroup: 'node-trace' })
+  private async installRecorder(): Promise<string | null> {
+    const result = await this.commands!.send<{ result: { objectId?: string }, exceptionDetails?: unknown }>('Runtime.evaluate', { expression: INSTALL_RECORDER, objectGroup: 'node-trace' })
     return result.exceptionDetails ? null : result.result.objectId ?? null
   }
+
   /** [the program's clock when the breakpoint was hit (null if the pause was not a hit), now]. */
-  const readClock = async (): Promise<[number | null, number]> => {
-    const result = await commands!.send<{ result: { value?: unknown }, exceptionDetails?: unknown }>('Runtime.callFunctionOn', {
-      objectId: reader,
+  private async readClock(): Promise<Clock> {
+    const result = await this.commands!.send<{ result: { value?: unknown }, exceptionDetails?: unknown }>('Runtime.callFunctionOn', {
+      objectId: this.reader,
       functionDeclaration: 'function () { return this() }',
       returnByValue: true,
     })
@@ -372,13 +615,14 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
       throw new Error('the clock recorder gave no reading')
     return [typeof value[0] === 'number' ? value[0] : null, value[1]]
   }
+
   /**
    * The clock as readClock reads it, plus what `Error.stack` would print if an Error were
    * created in the paused frame (see errorStackSnapshot); null where the snapshot could not
    * be taken (the recorder predates the frame's context): the caller reads the clock alone.
    */
-  const snapshot = async (callFrameId: string): Promise<{ clock: [number | null, number], stack: string | null, limit: number | null } | null> => {
-    const result = await commands!.send<{ result: { value?: unknown }, exceptionDetails?: unknown }>('Debugger.evaluateOnCallFrame', {
+  private async snapshot(callFrameId: string): Promise<{ clock: Clock, stack: string | null, limit: number | null } | null> {
+    const result = await this.commands!.send<{ result: { value?: unknown }, exceptionDetails?: unknown }>('Debugger.evaluateOnCallFrame', {
       callFrameId,
       expression: SNAPSHOT_EXPRESSION,
       returnByValue: true,
@@ -393,9 +637,10 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
       limit: typeof value[3] === 'number' ? value[3] : null,
     }
   }
-  const timerInfo = async (callFrameId: string, variable: string): Promise<TimerInfo> => {
+
+  private async timerInfo(callFrameId: string, variable: string): Promise<TimerInfo> {
     const expression = `(function (t) { var f = t && t._onTimeout; return { callback: typeof f === 'function' ? f.name : '', delayMs: t && typeof t._idleTimeout === 'number' && t._idleTimeout >= 0 ? t._idleTimeout : null, repeat: !!(t && t._repeat) } })(${variable})`
-    const result = await commands!.send<{ result: { value?: TimerInfo } }>('Debugger.evaluateOnCallFrame', {
+    const result = await this.commands!.send<{ result: { value?: TimerInfo } }>('Debugger.evaluateOnCallFrame', {
       callFrameId,
       expression,
       returnByValue: true,
@@ -404,190 +649,58 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     return result?.result.value ?? { callback: '', delayMs: null, repeat: false }
   }
 
-  const onPaused = async (event: V8PausedEvent) => {
-    if (finished)
-      return
-    await settle()
-    pauses++
-    const top = event.callFrames[0]
-    reader ??= await recorderInstalled
-    reader ??= await installRecorder()
-    if (reader === null) {
-      // A stop in Node's own startup, before `process` exists: nothing of the program has
-      // run, there is no clock to read yet.
-      if (top && !scripts.get(top.location.scriptId)?.isUser) {
-        await commands!.send('Debugger.resume').catch(() => undefined)
-        return
-      }
-      throw new Error('could not install the clock recorder')
-    }
-    const timerVariable = top ? timerLines.get(`${top.location.scriptId}:${top.location.lineNumber}`) : undefined
-    let timer = timerVariable && top ? await timerInfo(top.callFrameId, timerVariable) : null
-    // Where node's timers module takes no breakpoint, a callback of the program's own shows
-    // the timer firing: its caller is the timers module's listOnTimeout.
-    const caller = event.callFrames[1]
-    let timerCallback = false
-    if (!timer && timerLines.size === 0 && top && caller?.functionName === 'listOnTimeout' && scripts.get(top.location.scriptId)?.isUser && !previousWasTimer) {
-      timer = await timerInfo(caller.callFrameId, 'timer')
-      timerCallback = true
-    }
-    previousWasTimer = timer !== null
-    const isFirst = first
-    first = false
-    await settle()
-    if (steps.length >= maxSteps && !breakpointsOff) {
-      breakpointsOff = true
-      notes.push(`Recording stopped after ${maxSteps} steps; the program ran on without pauses.`)
-      await sendBreakpoints('Debugger.setBreakpointsActive', { active: false })
-    }
-    // The program may end as soon as it is resumed, and its connections close before the
-    // answer to `resume` arrives: the pause is recorded all the same.
-    const resume = () => commands!.send('Debugger.resume').catch((error: Error) => {
-      if (!commands!.closed)
-        throw error
-    })
-    let clock: [number | null, number]
-    let errorStack: { stack: string | null, limit: number | null } | null = null
-    // The snapshot reads the clock too: no extra request per pause.
-    const takeSnapshot = async (): Promise<[number | null, number]> => {
-      const taken = top ? await snapshot(top.callFrameId) : null
-      if (taken) {
-        errorStack = { stack: taken.stack, limit: taken.limit }
-        return taken.clock
-      }
-      return readClock()
-    }
-    if (stallFree) {
-      // One request at a time on the commands session (see cdp.ts).
-      clock = await takeSnapshot()
-      await resume()
-    }
-    else {
-      // One session: its answers come late (Nagle), so the clock is read and the program
-      // resumed in one go, and the clock's reading is the moment of resuming. (The session
-      // answers in order: the snapshot is taken before the resume is handled.)
-      ;[clock] = await Promise.all([takeSnapshot(), resume()])
-    }
-    const [hitAt, resumeAt] = clock
-    const pausedAt = hitAt ?? resumeAt
-    origin ??= pausedAt
-    const atMs = pausedAt - origin - pausedTotal
-    pausedTotal += resumeAt - pausedAt
-    pausedMs += resumeAt - pausedAt
-    // Built after resuming: the program does not wait for it.
-    if (steps.length < maxSteps)
-      builder.onPause({ atMs, event, timer, timerCallback, first: isFirst, errorStack })
+  /** Steps from pauses, with the scripts as the inspector described them. */
+  private stepBuilder(): StepBuilder {
+    const { scripts, demo, steps, options } = this
+    return new StepBuilder(
+      {
+        script: id => scripts.get(id),
+        relativize: url => portablePaths(url, demo),
+        sourceLine: (url, line) => {
+          if (line === null)
+            return null
+          for (const script of scripts.values()) {
+            if (script.url === url && script.lines)
+              return script.lines[line - 1]?.trim() ?? null
+          }
+          return null
+        },
+      },
+      (draft) => {
+        const step: Step = { index: steps.length, ...draft }
+        steps.push(step)
+        options.onStep?.(step)
+      },
+      { awaitPausesAtReturn: options.awaitPausesAtReturn },
+    )
   }
 
-  let pauseQueue: Promise<void> = Promise.resolve()
-  /** The first failure while handling pauses; reported unless the run was stopped from outside. */
-  let traceError: string | null = null
-  let spawnedDone = false
-  void spawned.done.then(() => (spawnedDone = true))
-  // The relay's socket pair is there from the start; a WebSocket needs the URL Node prints.
-  const url = relay ? null : await urlFound
-  if ((relay || url) && !finished) {
-    try {
-      if (relay) {
-        events = commands = CdpSession.overStream(spawned.extra[0]!, 'relay')
-        sessions = 1
-        stallFree = true
-      }
-      else {
-        events = await CdpSession.connect(url!, 'events', { signal: connecting.signal })
-        sessions = 1
-        try {
-          commands = await CdpSession.connect(url!, 'commands', { serial: true, signal: connecting.signal })
-          sessions = 2
-          stallFree = true
-        }
-        catch (error) {
-          if (finished)
-            throw error
-          // Node 8 takes one session (HTTP 400 for a second one).
-          commands = events
-          notes.push('This Node.js accepts only one inspector connection, so every pause lasts about 40 ms (the inspector\'s delayed TCP acknowledgements): the run is slow, and as timers go on counting while the program is paused, a timer fires early in program time by the pauses taken while it waited.')
-        }
-      }
-      events.onEvent((message) => {
-        switch (message.method) {
-          case 'Debugger.scriptParsed':
-            onScriptParsed(message.params as unknown as V8ScriptParsed)
-            break
-          case 'Debugger.paused':
-            pauseQueue = pauseQueue.then(() => onPaused(message.params as unknown as V8PausedEvent)).catch((error: Error) => {
-              traceError ??= error.message
-            })
-            break
-          case 'Runtime.executionContextDestroyed':
-            finishedByProgram = true
-            finish()
-            break
-        }
-      })
-      if (finished) {
-        finish()
-      }
-      else {
-        // The clock recorder first, so that the first breakpoint hit is timed. The line
-        // breakpoints by URL catch the program's first statements whether or not the
-        // runtime stops at the start; the pause that follows sets all the others. Sent in
-        // one go: Node 8 answers nothing before runIfWaitingForDebugger.
-        const installed = installRecorder()
-        recorderInstalled = installed.catch(() => null)
-        if (stallFree)
-          await recorderInstalled
-        const urlRegex = `^(file://)?${escapeRegExp(demo.absPath)}$`
-        const setup = [
-          installed,
-          events.send('Runtime.enable'),
-          events.send('Debugger.enable'),
-          events.send('Debugger.setAsyncCallStackDepth', { maxDepth: 32 }),
-          ...statementLines(demo.source).map(lineNumber =>
-            events!.send('Debugger.setBreakpointByUrl', { urlRegex, lineNumber, columnNumber: 0, condition: HIT_CONDITION }).catch(() => undefined)),
-          events.send('Runtime.runIfWaitingForDebugger'),
-        ]
-        resolveBreakpointsReady()
-        await Promise.all(setup)
-      }
-    }
-    catch (error) {
-      if (!finished && !spawnedDone) {
-        notes.push(`Could not trace: ${(error as Error).message}.`)
-        // Held for its debugger, the program would wait for one until its timeout: it ends now.
-        if (!events) {
-          notes.push('The program, held for its debugger, never ran.')
-          spawned.child.kill('SIGKILL')
-        }
-      }
-      finish()
-    }
-  }
-  else if (!relay && !url) {
-    notes.push('Node\'s inspector did not start, so there are no steps.')
-  }
+  // ---- the end ----
 
-  const run = await spawned.done
-  finish()
-  await pauseQueue
-  builder.finish()
-  // A killed program (timeout, output cap, cancel) takes its connections down mid-pause: not a tracing failure.
-  if (traceError && !finishedByProgram && !run.timedOut && !run.truncated && !run.cancelled && run.signal === null)
-    notes.push(`Tracing stopped early: ${traceError}.`)
-  if (run.signal && finishedByProgram && !run.timedOut && !run.truncated && !run.cancelled)
-    notes.push(`Node.js died of ${run.signal} while the debugger was leaving, after the program had finished: the exit code is lost.`)
-  const rest = filter.flush()
-  if (rest)
-    keep('stderr', lastAtMs, rest)
+  /** Waits for the process and the last pause, then says what went wrong, if anything. */
+  async result(): Promise<TraceRunResult> {
+    const run = await this.spawned.done
+    this.finish()
+    await this.pauseQueue
+    this.builder.finish()
+    // A killed program (timeout, output cap, cancel) takes its connections down mid-pause: not a tracing failure.
+    if (this.traceError && !this.finishedByProgram && !run.timedOut && !run.truncated && !run.cancelled && run.signal === null)
+      this.notes.push(`Tracing stopped early: ${this.traceError}.`)
+    if (run.signal && this.finishedByProgram && !run.timedOut && !run.truncated && !run.cancelled)
+      this.notes.push(`Node.js died of ${run.signal} while the debugger was leaving, after the program had finished: the exit code is lost.`)
+    const rest = this.filter.flush()
+    if (rest)
+      this.keep('stderr', this.lastAtMs, rest)
 
-  return {
-    run: { ...run, output: mergeChunks(output) },
-    steps,
-    notes,
-    sessions,
-    transport: relay ? 'relay' : 'websocket',
-    pauses,
-    pausedMs: Math.round(pausedMs * 100) / 100,
+    return {
+      run: { ...run, output: mergeChunks(this.output) },
+      steps: this.steps,
+      notes: this.notes,
+      sessions: this.sessions,
+      transport: this.relay ? 'relay' : 'websocket',
+      pauses: this.pauses,
+      pausedMs: Math.round(this.pausedMs * 100) / 100,
+    }
   }
 }
 

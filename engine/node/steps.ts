@@ -130,108 +130,91 @@ export class StepBuilder {
     private readonly options: { awaitPausesAtReturn?: boolean } = {},
   ) {}
 
-  /** Record one pause; emits zero or more steps. */
+  /**
+   * Record one pause; emits zero or more steps. In order: what the pause shows, what the
+   * frames still on the stack carry over (and the steps of those that left), the held
+   * first pause, then the steps of the pause itself.
+   */
   onPause(input: PauseInput): void {
+    const current = this.pauseState(input)
+    const prev = this.prev
+    const common = prev ? this.carryOver(prev, current.frames) : 0
+    this.releaseEntry(current.frames, common)
+    this.recordPause(input, current, prev, common)
+    this.prev = current
+  }
+
+  /** The pause as frames (outermost first), its async stack and its Error.stack snapshot. */
+  private pauseState(input: PauseInput): PauseState {
     const { event, atMs } = input
     const frames = event.callFrames.slice().reverse().map(frame => this.frameState(frame))
     const { asyncFrames, awaiting } = this.asyncFrames(event.asyncStackTrace, frames[0]?.name ?? null)
-    const current: PauseState = { frames, atMs, asyncFrames, awaiting, hasAsync: Boolean(event.asyncStackTrace), errorStack: this.errorStackFrames(input.errorStack) }
+    return { frames, atMs, asyncFrames, awaiting, hasAsync: Boolean(event.asyncStackTrace), errorStack: this.errorStackFrames(input.errorStack) }
+  }
 
-    // The frames still on the stack since the previous pause inherit what we know of them.
-    const prev = this.prev
+  /**
+   * The frames still on the stack since the previous pause inherit what we know of them;
+   * those that left get their `await` or `return` steps. Returns how many are common.
+   */
+  private carryOver(prev: PauseState, frames: FrameState[]): number {
     let common = 0
-    if (prev) {
-      while (common < prev.frames.length && common < frames.length) {
-        const before = prev.frames[common]!
-        if (before.key !== frames[common]!.key || (before.ended && !this.entry))
-          break
-        const now = frames[common]!
-        now.raised = before.raised
-        now.lastLine = before.lastLine
-        now.lastColumn = before.lastColumn
-        common++
-      }
-      this.framesGone(prev, common)
+    while (common < prev.frames.length && common < frames.length) {
+      const before = prev.frames[common]!
+      if (before.key !== frames[common]!.key || (before.ended && !this.entry))
+        break
+      const now = frames[common]!
+      now.raised = before.raised
+      now.lastLine = before.lastLine
+      now.lastColumn = before.lastColumn
+      common++
     }
+    this.framesGone(prev, common)
+    return common
+  }
 
-    if (this.entry) {
-      // The `--inspect-brk` pause is the program's entry when its frame is still there at
-      // the next pause (a CommonJS script); for an ES module it is V8 instantiating the
-      // module, and the evaluation that follows is a new call.
-      const { state, depth } = this.entry
-      this.entry = null
-      if (common > depth) {
-        this.push('call', state, depth, null)
-        frames[depth]!.lastLine = state.frames[depth]!.line
-        frames[depth]!.lastColumn = state.frames[depth]!.column
-      }
+  /**
+   * The `--inspect-brk` pause is the program's entry when its frame is still there at the
+   * next pause (a CommonJS script); for an ES module it is V8 instantiating the module,
+   * and the evaluation that follows is a new call.
+   */
+  private releaseEntry(frames: FrameState[], common: number): void {
+    if (!this.entry)
+      return
+    const { state, depth } = this.entry
+    this.entry = null
+    if (common > depth) {
+      this.push('call', state, depth, null)
+      frames[depth]!.lastLine = state.frames[depth]!.line
+      frames[depth]!.lastColumn = state.frames[depth]!.column
     }
+  }
 
+  /** The steps of the pause itself, at its top frame. */
+  private recordPause(input: PauseInput, current: PauseState, prev: PauseState | null, common: number): void {
+    const { frames } = current
     const top = frames.at(-1)
     if (input.first && top?.isUser && !input.timer && !this.entryDone) {
       this.entryDone = true
       for (const frame of frames)
         frame.ended = true // nothing is synthesized for the frames of this pause if it was not the program running
       this.entry = { state: current, depth: frames.length - 1 }
-      this.prev = current
       return
     }
     if (input.timer && !input.timerCallback) {
       this.push('timer', current, frames.length - 1, timerDetail(input.timer))
-      this.prev = current
       return
     }
-    if (!top || !top.isUser) {
-      this.prev = current
+    if (!top || !top.isUser)
       return
-    }
 
     const depth = frames.length - 1
     const script = this.context.script(top.scriptId)
     const locationKey = `${top.line - 1}:${top.column - 1}`
     const isReturn = script?.safeReturns.has(locationKey) ?? false
     const isThrow = this.isThrowAt(top)
-    const isNew = depth >= common
-    const kinds: StepKind[] = []
-
-    if (isNew) {
-      const suspended = this.suspended.get(top.key) ?? 0
-      if (this.isEntry(top, script) || (suspended === 0 && !top.isAsyncFunction)) {
-        kinds.push('call')
-      }
-      else if (isReturn && (this.lastKind === 'raise')) {
-        // Older V8 (Node 8-12) stops at the return location of each async function the
-        // rejection passes through: the exception is re-thrown at its `await`.
-        top.raised = true
-        this.push('raise', current, depth, 'the rejection propagates out of this async function')
-        top.ended = true
-        top.lastLine = top.line
-        top.lastColumn = top.column
-        this.prev = current
-        return
-      }
-      else {
-        kinds.push('resume')
-        if (suspended > 0)
-          this.suspended.set(top.key, suspended - 1)
-      }
-    }
-    else if (this.options.awaitPausesAtReturn && isReturn && this.resumedInPlace(top)) {
-      this.push('await', current, depth, awaitDetail(top, script, top.lastLine))
-      this.suspended.set(top.key, (this.suspended.get(top.key) ?? 0) + 1)
-      top.ended = true
-      top.lastLine = top.line
-      top.lastColumn = top.column
-      this.prev = current
+    const kinds = this.arrivalKinds(current, prev, top, depth, depth >= common, script, isReturn, isThrow)
+    if (kinds === null)
       return
-    }
-    else if (this.resumedInPlace(top)) {
-      this.push('await', { ...prev!, frames: prev!.frames.slice(0, depth + 1) }, depth, awaitDetail(top, this.context.script(top.scriptId), prev!.frames[depth]!.lastLine))
-      kinds.push('resume')
-    }
-    else if (!isReturn && !isThrow && this.isNewLine(top)) {
-      kinds.push('line')
-    }
 
     if (isThrow) {
       kinds.push('raise')
@@ -257,7 +240,52 @@ export class StepBuilder {
     }
     top.lastLine = top.line
     top.lastColumn = top.column
-    this.prev = current
+  }
+
+  /**
+   * How the top frame got here: a `call` or `resume` (a new frame), an `await` and `resume`
+   * (the same frame, past an `await` line), a new `line`. Null where the pause was a step
+   * of its own, pushed here (an async function's return location on older V8).
+   */
+  private arrivalKinds(current: PauseState, prev: PauseState | null, top: FrameState, depth: number, isNew: boolean, script: ScriptInfo | undefined, isReturn: boolean, isThrow: boolean): StepKind[] | null {
+    const kinds: StepKind[] = []
+    if (isNew) {
+      const suspended = this.suspended.get(top.key) ?? 0
+      if (this.isEntry(top, script) || (suspended === 0 && !top.isAsyncFunction)) {
+        kinds.push('call')
+      }
+      else if (isReturn && (this.lastKind === 'raise')) {
+        // Older V8 (Node 8-12) stops at the return location of each async function the
+        // rejection passes through: the exception is re-thrown at its `await`.
+        top.raised = true
+        this.push('raise', current, depth, 'the rejection propagates out of this async function')
+        top.ended = true
+        top.lastLine = top.line
+        top.lastColumn = top.column
+        return null
+      }
+      else {
+        kinds.push('resume')
+        if (suspended > 0)
+          this.suspended.set(top.key, suspended - 1)
+      }
+    }
+    else if (this.options.awaitPausesAtReturn && isReturn && this.resumedInPlace(top)) {
+      this.push('await', current, depth, awaitDetail(top, script, top.lastLine))
+      this.suspended.set(top.key, (this.suspended.get(top.key) ?? 0) + 1)
+      top.ended = true
+      top.lastLine = top.line
+      top.lastColumn = top.column
+      return null
+    }
+    else if (this.resumedInPlace(top)) {
+      this.push('await', { ...prev!, frames: prev!.frames.slice(0, depth + 1) }, depth, awaitDetail(top, this.context.script(top.scriptId), prev!.frames[depth]!.lastLine))
+      kinds.push('resume')
+    }
+    else if (!isReturn && !isThrow && this.isNewLine(top)) {
+      kinds.push('line')
+    }
+    return kinds
   }
 
   /** The run is over: a first pause still held was the program's only one. */
