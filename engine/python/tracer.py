@@ -764,6 +764,25 @@ class SettraceBackend(object):
         return self.local_trace
 
 
+def _monitoring_callback(demo_code_only=False):
+    """Make a method a sys.monitoring callback: events of the main thread only (and, if asked,
+    of the demo's own code only), the program's frame and the time handed in, the callback's
+    own time counted as overhead (taken out of program time), a failure reported and never
+    raised into the program."""
+    def wrap(method):
+        def callback(self, code, *args):
+            if (demo_code_only and id(code) not in self.codes) or self.get_ident() != self.main_thread:
+                return
+            t = _now()
+            try:
+                method(self, sys._getframe(1), t, code, *args)
+            except Exception as e:
+                _tracer_failed(e)
+            self.t.overhead += _now() - t
+        return callback
+    return wrap
+
+
 class MonitoringBackend(object):
     """CPython 3.12+: sys.monitoring (PEP 669). Once the demo's <module> code starts,
     events are switched on for the demo's code objects only (and selectors' select()), so
@@ -843,142 +862,76 @@ class MonitoringBackend(object):
                 self.selectors[id(code)] = code
                 sys.monitoring.set_local_events(self.tool, code, sys.monitoring.events.PY_START)
 
-    def on_start(self, code, offset):
-        if self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            frame = sys._getframe(1)
-            if id(code) in self.codes:
-                self.t.step('call', frame, t)
-            elif id(code) in self.selectors:
-                self.t.idle(frame, t)
-            elif self.t.start is None and code.co_filename == self.demo and frame.f_back is None:
-                self.t.demo_started(frame, t)
-                self.watch_demo(code)
-                self.t.step('call', frame, t)
-            if self.selectors_pending:
-                self.watch_selectors()
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback()
+    def on_start(self, frame, t, code, offset):
+        if id(code) in self.codes:
+            self.t.step('call', frame, t)
+        elif id(code) in self.selectors:
+            self.t.idle(frame, t)
+        elif self.t.start is None and code.co_filename == self.demo and frame.f_back is None:
+            self.t.demo_started(frame, t)
+            self.watch_demo(code)
+            self.t.step('call', frame, t)
+        if self.selectors_pending:
+            self.watch_selectors()
 
-    def on_resume(self, code, offset):
-        if self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            frame = sys._getframe(1)
-            self.at_line[id(frame)] = frame.f_lineno
-            if code.co_flags & CO_ASYNC:
-                self.t.step('resume', frame, t)
-            else:
-                self.t.step('call', frame, t, 'generator resumed')
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback()
+    def on_resume(self, frame, t, code, offset):
+        self.at_line[id(frame)] = frame.f_lineno
+        if code.co_flags & CO_ASYNC:
+            self.t.step('resume', frame, t)
+        else:
+            self.t.step('call', frame, t, 'generator resumed')
 
-    def on_throw(self, code, offset, exc):
-        if id(code) not in self.codes or self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            if code.co_flags & CO_ASYNC:
-                self.t.step('resume', sys._getframe(1), t, 'thrown in: %s' % _exc_line(type(exc), exc))
-            else:
-                self.t.step('call', sys._getframe(1), t, 'generator resumed, thrown in: %s'
-                            % _exc_line(type(exc), exc))
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback(demo_code_only=True)
+    def on_throw(self, frame, t, code, offset, exc):
+        if code.co_flags & CO_ASYNC:
+            self.t.step('resume', frame, t, 'thrown in: %s' % _exc_line(type(exc), exc))
+        else:
+            self.t.step('call', frame, t, 'generator resumed, thrown in: %s' % _exc_line(type(exc), exc))
 
-    def on_return(self, code, offset, value):
-        if self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            frame = sys._getframe(1)
-            self.at_line.pop(id(frame), None)
-            self.t.step('return', frame, t, _short_repr(value))
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback()
+    def on_return(self, frame, t, code, offset, value):
+        self.at_line.pop(id(frame), None)
+        self.t.step('return', frame, t, _short_repr(value))
 
-    def on_yield(self, code, offset, value):
-        if self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            if code.co_flags & CO_ASYNC:
-                self.t.step('await', sys._getframe(1), t, _short_repr(value))
-            else:
-                self.t.step('return', sys._getframe(1), t, 'generator suspended at yield: %s' % _short_repr(value))
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback()
+    def on_yield(self, frame, t, code, offset, value):
+        if code.co_flags & CO_ASYNC:
+            self.t.step('await', frame, t, _short_repr(value))
+        else:
+            self.t.step('return', frame, t, 'generator suspended at yield: %s' % _short_repr(value))
 
-    def on_unwind(self, code, offset, exc):
-        if id(code) not in self.codes or self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            frame = sys._getframe(1)
-            self.at_line.pop(id(frame), None)
-            self.t.step('return', frame, t, 'exception propagates')
-            if code is self.t.main_code and frame.f_back is None:
-                self.t.demo_unwinding(exc)
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback(demo_code_only=True)
+    def on_unwind(self, frame, t, code, offset, exc):
+        self.at_line.pop(id(frame), None)
+        self.t.step('return', frame, t, 'exception propagates')
+        if code is self.t.main_code and frame.f_back is None:
+            self.t.demo_unwinding(exc)
 
-    def on_raise(self, code, offset, exc):
-        if self.get_ident() != self.main_thread:
-            return
+    @_monitoring_callback()
+    def on_raise(self, frame, t, code, offset, exc):
         if id(code) not in self.codes:
             if _is_run_until_complete(code):
-                t = _now()
-                try:
-                    self.t.reraise(sys._getframe(1), type(exc), exc, t)
-                except Exception as e:
-                    _tracer_failed(e)
-                self.t.overhead += _now() - t
+                self.t.reraise(frame, type(exc), exc, t)
             return
-        frame = sys._getframe(1)
         # (3.13 gives an offset past the instruction: f_lasti is the instruction)
         if isinstance(exc, (StopIteration, StopAsyncIteration)) and _op_at(code, frame.f_lasti)[0] in PLUMBING_OPS:
             return  # an awaited coroutine or async generator handing over its value
-        t = _now()
-        try:
-            self.t.step('raise', frame, t, _exc_line(type(exc), exc))
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+        self.t.step('raise', frame, t, _exc_line(type(exc), exc))
 
-    def on_line(self, code, line):
-        if self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            # Only when the line changes (3.13 reports the line again after a raise).
-            frame = sys._getframe(1)
-            if self.at_line.get(id(frame)) != line:
-                self.at_line[id(frame)] = line
-                self.t.step('line', frame, t)
-            if self.selectors_pending:
-                self.watch_selectors()
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback()
+    def on_line(self, frame, t, code, line):
+        # Only when the line changes (3.13 reports the line again after a raise).
+        if self.at_line.get(id(frame)) != line:
+            self.at_line[id(frame)] = line
+            self.t.step('line', frame, t)
+        if self.selectors_pending:
+            self.watch_selectors()
 
-    def on_call(self, code, offset, fn, arg0):
-        if self.get_ident() != self.main_thread:
-            return
-        t = _now()
-        try:
-            self.t.block(fn, sys._getframe(1), t)
-        except Exception as e:
-            _tracer_failed(e)
-        self.t.overhead += _now() - t
+    @_monitoring_callback()
+    def on_call(self, frame, t, code, offset, fn, arg0):
+        self.t.block(fn, frame, t)
 
 
 def _is_run_until_complete(code):
