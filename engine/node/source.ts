@@ -48,8 +48,7 @@ function* nodesIn(node: Node): Generator<Node> {
  * Offsets [open brace, close brace] of every class `constructor(…) { … }` body (none where
  * the source does not parse: V8 will not run it either).
  */
-export function constructorBodies(source: string): Array<[number, number]> {
-  const program = parseProgram(source)
+export function constructorBodies(source: string, program = parseProgram(source)): Array<[number, number]> {
   if (!program)
     return []
   const bodies: Array<[number, number]> = []
@@ -73,7 +72,8 @@ export interface BreakpointPlan {
 export function planBreakpoints(source: string, locations: V8BreakLocation[]): BreakpointPlan {
   const lines = source.split('\n')
   const offsets = lineOffsets(lines)
-  const bodies = constructorBodies(source)
+  const program = parseProgram(source)
+  const bodies = constructorBodies(source, program)
   const inConstructor = (at: number) => bodies.some(([open, close]) => at > open && at <= close)
   const planned: V8BreakLocation[] = []
   const safeReturns = new Set<string>()
@@ -92,7 +92,7 @@ export function planBreakpoints(source: string, locations: V8BreakLocation[]): B
     if (location.type === 'return') {
       // The script's own end (older V8 puts it right after the last statement): it returns nothing of the program's.
       const scriptEnd = index === locations.length - 1 && text.slice(column).trim() === ''
-      if (!scriptEnd && !isSafeReturn(text, column))
+      if (!scriptEnd && !isSafeReturn(source, program, at))
         return
       safeReturns.add(`${location.lineNumber}:${column}`)
     }
@@ -102,24 +102,38 @@ export function planBreakpoints(source: string, locations: V8BreakLocation[]): B
   return { locations: planned, safeReturns }
 }
 
-/** A return location that can only return `undefined`: a function's closing `}`, a bare `return`, the end of a script. */
-export function isSafeReturn(line: string, column: number): boolean {
-  const after = line.slice(column)
-  const before = line.slice(0, column).trimEnd()
-  if (/^\s*class\b/.test(after))
+const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression'])
+const CLASSES = new Set(['ClassDeclaration', 'ClassExpression'])
+
+/**
+ * A return location (offset `at` in the source) that can only return `undefined`: a bare
+ * `return`, a function's closing brace, the script's end. Read from the syntax tree: the
+ * innermost `return` statement, function or class around `at` says what is returned there
+ * (`return <expression>`, an arrow's expression body and a class's implicit constructor hand
+ * back a value). A source that does not parse has no safe return.
+ */
+export function isSafeReturn(source: string, program: Node | null, at: number): boolean {
+  if (!program)
+    return false
+  // V8 may report `return x }` (no semicolon) at the brace that ends it: that location is the return's.
+  const endOf = (node: Node) => (node.type === 'ReturnStatement' && /^[ \t]*$/.test(source.slice(node.end, at)) ? Math.max(node.end, at) : node.end)
+  let innermost: Node | null = null
+  for (const node of nodesIn(program)) {
+    const kind = node.type === 'ReturnStatement' || FUNCTIONS.has(node.type) || CLASSES.has(node.type)
+    if (kind && node.start <= at && at <= endOf(node) && (!innermost || endOf(node) - node.start <= endOf(innermost) - innermost.start))
+      innermost = node
+  }
+  if (!innermost)
+    return true // the script's own end
+  if (innermost.type === 'ReturnStatement')
+    return innermost.argument === null
+  if (CLASSES.has(innermost.type))
     return false // a class's implicit constructor: it returns the new object
-  if (/^\s*\}/.test(after))
-    return !/\breturn\s+[^;\s}]/.test(lastStatement(before)) && !/=>\s*[^{\s]/.test(lastStatement(before))
-  if (/\breturn\s*;?$/.test(before))
-    return true
-  return before === '' && after.trim() === ''
+  return !(innermost.type === 'ArrowFunctionExpression' && innermost.expression === true)
 }
 
-/** The text after the last `;` or `{` (the statement a return location closes). */
-function lastStatement(before: string): string {
-  const cut = Math.max(before.lastIndexOf(';'), before.lastIndexOf('{'))
-  return before.slice(cut + 1)
-}
+/** The program's syntax tree (module, else script; null if it does not parse), for `isSafeReturn`. */
+export const syntaxTree = parseProgram
 
 /**
  * Lines of a script where a line breakpoint can go before the script is even parsed

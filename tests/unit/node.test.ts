@@ -13,7 +13,7 @@ import { installedRuntimes, nodeAdapter, parseVersion } from '../../engine/node'
 import { canRelay, traceRun } from '../../engine/node/inspector'
 import { InspectorLineFilter, inspectorLineBudget, stripInspectorLines } from '../../engine/node/stderr-filter'
 import { extractTraceback, parseAtLine } from '../../engine/node/traceback'
-import { isSafeReturn, planBreakpoints } from '../../engine/node/source'
+import { isSafeReturn, planBreakpoints, syntaxTree } from '../../engine/node/source'
 import { CHAIN_LABEL } from '../../engine/node/steps'
 import { RecordingSchema, type Frame, type Recording, type RunEvent, type RuntimeInfo } from '../../engine/schema'
 import { RUN_ID_VARIABLE } from '../../engine/contain'
@@ -594,12 +594,18 @@ describe('what each Node prints for an uncaught error', () => {
 
 describe('where the tracer may stop', () => {
   it('never at a return that may hand back an Error, nor inside a constructor', () => {
-    expect(isSafeReturn('}', 0)).toBe(true)
-    expect(isSafeReturn('function a() { return; }', 22)).toBe(true)
-    expect(isSafeReturn('  if (x) return', 15)).toBe(true)
-    expect(isSafeReturn('  return 5', 10)).toBe(false)
-    expect(isSafeReturn('const c = () => new Error("x")', 30)).toBe(false)
-    expect(isSafeReturn('class K extends Error {}', 0)).toBe(false)
+    const safe = (source: string, at: number) => isSafeReturn(source, syntaxTree(source), at)
+    expect(safe('function f() {\n  g()\n}\n', 16)).toBe(true) // the closing brace
+    expect(safe('function a() { return; }', 22)).toBe(true)
+    expect(safe('function a() { if (x) return }', 28)).toBe(true)
+    expect(safe('function a() { return 5 }', 23)).toBe(false)
+    expect(safe('function a() { return 5 }', 24)).toBe(false) // V8 may put `return 5`'s location at the brace
+    expect(safe('function a() {\n  if (x) return 5\n}', 33)).toBe(true) // a brace on its own line: the fall-through
+    expect(safe('const c = () => new Error("x")', 30)).toBe(false)
+    expect(safe('const c = () => { return }', 25)).toBe(true)
+    expect(safe('class K extends Error {}', 0)).toBe(false)
+    expect(safe('g()\n', 4)).toBe(true) // the script's end
+    expect(safe('function (', 0)).toBe(false) // does not parse
     const source = 'class E extends Error {\n  constructor(m) {\n    super(m)\n  }\n}\nfunction f() {\n  g()\n}\n'
     const location = (lineNumber: number, columnNumber: number, type?: 'return') => ({ scriptId: '1', lineNumber, columnNumber, type })
     const plan = planBreakpoints(source, [location(2, 4), location(3, 2, 'return'), location(6, 2), location(7, 0, 'return')])
