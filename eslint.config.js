@@ -4,12 +4,12 @@ import vue from 'eslint-plugin-vue'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.test-dist', 'exports', 'test-results', 'playwright-report', '.runtimes', 'recordings', '.slidev', 'demos', '.test-decks'] },
+  { ignores: ['**/node_modules', '**/dist', '.test-dist', 'exports', 'test-results', 'playwright-report', '.runtimes', '**/recordings', '**/.slidev', '**/demos', '.test-decks'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
   {
-    // Plain JavaScript that runs inside a traced Node program (engine/node/relay/).
+    // Plain JavaScript that runs inside a traced Node program (packages/engine/node/relay/, the engine's bin).
     files: ['**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', URL: 'readonly', Buffer: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },

@@ -24,7 +24,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { BrowserNotFoundError } from './lib/browser'
-import { parseCommandLine, UsageError as CliUsageError, type OptionSpec } from './lib/cli'
+import { parseCommandLine, UsageError as CliUsageError, type OptionSpec } from 'async-stacks-engine/cli/options'
 import { ROOT } from './lib/paths'
 import { DeckInputError, ExportError, UsageError } from './export/errors'
 import { PAPER_SIZES, PER_PAGE, type PaperSize, type PerPage } from './export/handout'

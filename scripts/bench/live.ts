@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { load } from '@slidev/parser/fs'
 import { chromium } from 'playwright-core'
-import { findDemo } from '../../engine/demos'
+import { findDemo } from 'async-stacks-engine/demos'
 import { browserArgs, findBrowser } from '../lib/browser'
 import { ROOT } from '../lib/paths'
 import { median, ms, ratio, type BenchRow } from './table'
@@ -95,7 +95,7 @@ export async function benchLive(): Promise<BenchRow[]> {
   if (!demo)
     throw new Error('demos/async_loop.py is missing')
   // Loaded here, so the other suites run even while an adapter is broken.
-  const { defaultRuntime, recordDemo } = await import('../../engine/index')
+  const { defaultRuntime, recordDemo } = await import('async-stacks-engine/index')
   const runtime = await defaultRuntime(demo)
   const no = await liveSlideNo()
 

@@ -6,10 +6,10 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { load, parseAspectRatio } from '@slidev/parser/fs'
-import { listDemos } from '../../engine/demos'
-import { defaultEntry, recordedDemos } from '../../engine/recording-lookup'
-import { isLink, manifestRecordingPath, readManifest, readManifestRecording } from '../../engine/recordings'
-import type { Recording } from '../../engine/schema'
+import { listDemos } from 'async-stacks-engine/demos'
+import { defaultEntry, recordedDemos } from 'async-stacks-engine/recording-lookup'
+import { isLink, manifestRecordingPath, readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
+import type { Recording } from 'async-stacks-engine/schema'
 import { DeckInputError, ExportError } from './errors'
 
 export interface DeckSlide {

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
-import { onPath } from '../../engine/path-lookup'
+import { onPath } from 'async-stacks-engine/path-lookup'
 
 export const BROWSER_ENV = 'CHROMIUM_PATH'
 

@@ -4,7 +4,7 @@
  * that alter them to contradict it (tests/unit/claims-mutations.test.ts runs them all).
  * Frame lists are always compared whole and in order.
  */
-import type { Frame, Recording, Step } from '../../engine/schema'
+import type { Frame, Recording, Step } from 'async-stacks-engine/schema'
 import { compareChainsWithCallGraph, KNOWN_GAPS } from '../support/callgraph'
 import {
   addFrame, chainOf, dropFrames, dropSteps, get, ok, range, type Ref, renameFrames, replaceText, reverseFrames, same,

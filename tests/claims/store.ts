@@ -3,10 +3,10 @@
  * alter in memory: a claim check is a function of a Store, so the test can hand it a store
  * where a frame is gone, frames are reordered, a recording is missing … and see it fail.
  */
-import { versionMatches } from '../../engine/recording-lookup'
-import { readManifest, readManifestRecording } from '../../engine/recordings'
-import { compareVersions } from '../../engine/versions'
-import type { Frame, Recording, Step } from '../../engine/schema'
+import { versionMatches } from 'async-stacks-engine/recording-lookup'
+import { readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
+import { compareVersions } from 'async-stacks-engine/versions'
+import type { Frame, Recording, Step } from 'async-stacks-engine/schema'
 
 export interface Entry {
   demo: string

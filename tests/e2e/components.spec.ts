@@ -3,9 +3,9 @@
  * shows exactly the recorded steps, and no component slide is blank or overflowing.
  */
 import { expect, test } from '@playwright/test'
-import { selectSteps } from '../../composables/frames'
-import { findEntry } from '../../engine/recording-lookup'
-import { readManifest, readManifestRecording } from '../../engine/recordings'
+import { selectSteps } from 'slidev-addon-async-stacks/composables/frames'
+import { findEntry } from 'async-stacks-engine/recording-lookup'
+import { readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
 import { DEV_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 import { inkRatio, overflowOf, position } from '../support/slides'

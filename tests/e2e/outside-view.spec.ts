@@ -5,7 +5,7 @@
  * the dev server shows the recorded tree too, saying why.)
  */
 import { expect, test } from '@playwright/test'
-import { pstreeRuntime } from '../../engine/index'
+import { pstreeRuntime } from 'async-stacks-engine/index'
 import { DEV_PORT, STATIC_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 

@@ -4,7 +4,7 @@
  * drawn where its times fall on the picture's own axis, within a pixel.
  */
 import { expect, test } from '@playwright/test'
-import { readManifest, readManifestRecording } from '../../engine/recordings'
+import { readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
 import { DEV_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 

@@ -11,7 +11,7 @@
  * and the rest of our chain must be exactly what the runtime shows at that depth of the same
  * task at the next step where the task is no longer running (read through `cr_await`).
  */
-import type { CallGraphNode, Frame, Recording } from '../../engine/schema'
+import type { CallGraphNode, Frame, Recording } from 'async-stacks-engine/schema'
 
 const key = (frame: Frame) => `${frame.function} (${frame.file}:${frame.line ?? '?'})`
 const keys = (frames: Frame[]) => frames.map(key)

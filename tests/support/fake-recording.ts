@@ -1,5 +1,5 @@
 /** A small recording for tests that only need its shape: a Python demo that failed, by default. */
-import type { Recording } from '../../engine/schema'
+import type { Recording } from 'async-stacks-engine/schema'
 
 export function fakeRecording(run: Partial<Recording['run']> = {}, demo: Partial<Recording['demo']> = {}): Recording {
   return {

@@ -13,12 +13,30 @@ import { ROOT } from './deck'
 
 export const SCRATCH_DECKS = join(ROOT, '.test-decks')
 
+/** A deck built on the addon that the attack tests run against: the talk, and the example deck. */
+export interface DeckUnderTest {
+  name: string
+  /** Its folder in the checkout ('' for the talk at the root). */
+  dir: string
+  /** One of its demos: the one an attacker asks to run. */
+  demo: string
+  demoFile: string
+  /** Its package.json's name: what a read of package.json would give away. */
+  packageName: string
+}
+
+export const DECKS_UNDER_TEST: DeckUnderTest[] = [
+  { name: 'the talk', dir: '', demo: 'sync', demoFile: 'demos/sync.py', packageName: 'async-stack-traces-talk' },
+  { name: 'the example deck', dir: 'examples/minimal', demo: 'worker', demoFile: 'demos/worker.py', packageName: 'async-stacks-example' },
+]
+
 export interface ScratchDeck {
+  /** The deck's folder in the copy (the copy's root for the talk). */
   root: string
   port: number
   url: string
   server: ChildProcess
-  /** Every file of the copy with its content, to compare before and after. */
+  /** Every file of the copy (the whole checkout) with its content, to compare before and after. */
   snapshot: () => Map<string, string>
   /** Demo programs running from the copy: processes whose working directory is in it and whose command names demos/. */
   programs: () => number[]
@@ -37,7 +55,8 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   })
 }
 
-function copyDeck(name: string): string {
+/** The whole checkout, copied: a deck in a subfolder still finds the workspace's packages. */
+function copyCheckout(name: string): string {
   const root = join(SCRATCH_DECKS, `${name}-${process.pid}`)
   rmSync(root, { recursive: true, force: true })
   const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean)
@@ -69,15 +88,18 @@ export interface ScratchDeckOptions {
   prefix?: string[]
   /** How to tell the server answers (default: a fetch of its localhost URL). */
   answers?: (port: number) => Promise<boolean>
+  /** The deck's folder in the checkout (DeckUnderTest.dir); the talk by default. */
+  deck?: string
 }
 
 export async function startScratchDeck(name: string, options: ScratchDeckOptions = {}): Promise<ScratchDeck> {
   const { args = [], env = {}, prefix = [] } = options
-  const root = copyDeck(name)
+  const copy = copyCheckout(name)
+  const root = join(copy, options.deck ?? '')
   const port = await freePort()
   const answers = options.answers ?? (async (port: number) => (await fetch(`http://localhost:${port}/`)).ok)
   let output = ''
-  const command = [...prefix, process.execPath, join(root, 'node_modules/@slidev/cli/bin/slidev.mjs'), '--port', String(port), '--open=false', ...args]
+  const command = [...prefix, process.execPath, join(copy, 'node_modules/@slidev/cli/bin/slidev.mjs'), '--port', String(port), '--open=false', ...args]
   const server = spawn(command[0]!, command.slice(1), {
     cwd: root,
     env: { ...process.env, ...env, CI: '1' },
@@ -105,11 +127,11 @@ export async function startScratchDeck(name: string, options: ScratchDeckOptions
     port,
     url,
     server,
-    snapshot: () => listFiles(root),
+    snapshot: () => listFiles(copy), // the whole copy: an attack on the example deck must not reach the talk either
     programs: () => readdirSync('/proc').filter(pid => /^\d+$/.test(pid) && Number(pid) !== server.pid).filter((pid) => {
       try {
         const cwd = readlinkSync(`/proc/${pid}/cwd`)
-        return (cwd === root || cwd.startsWith(`${root}/`)) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('demos/')
+        return (cwd === copy || cwd.startsWith(`${copy}/`)) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('demos/')
       }
       catch {
         return false
@@ -122,7 +144,7 @@ export async function startScratchDeck(name: string, options: ScratchDeckOptions
       }
       catch {}
       await new Promise(resolve => setTimeout(resolve, 100))
-      rmSync(root, { recursive: true, force: true })
+      rmSync(copy, { recursive: true, force: true })
     },
   }
 }

@@ -2,7 +2,7 @@
  * Scratch folders for tests (demos written on the fly, fake repo roots): each one is
  * removed when its test file ends (see the `afterAll` in tests/support/cleanup.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -11,6 +11,13 @@ const made: string[] = []
 export function scratchDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   made.push(dir)
+  return dir
+}
+
+/** A scratch project's demos folder, `<scratch>/demos`: its demos are `demos/<file>`, as in a deck. */
+export function scratchDemosDir(): string {
+  const dir = join(scratchDir('project-'), 'demos')
+  mkdirSync(dir)
   return dir
 }
 

@@ -7,10 +7,10 @@
  * 3.14, and shown to fail when a chain is altered.
  */
 import { describe, expect, it } from 'vitest'
-import { listDemos } from '../../engine/demos'
-import { discoverPythons, recordRun } from '../../engine/python'
-import { readManifest, readManifestRecording } from '../../engine/recordings'
-import type { Recording } from '../../engine/schema'
+import { listDemos } from 'async-stacks-engine/demos'
+import { discoverPythons, recordRun } from 'async-stacks-engine/python'
+import { readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
+import type { Recording } from 'async-stacks-engine/schema'
 import { compareChainsWithCallGraph, KNOWN_GAPS } from '../support/callgraph'
 
 const PY_DEMOS = listDemos().filter(d => d.language === 'python')

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { REPO_ROOT } from '../../engine/demos'
+import { REPO_ROOT } from '../support/project'
 import { scratchDir } from '../support/scratch'
 
 interface Run {
@@ -15,10 +15,11 @@ interface Run {
   stderr: string
 }
 
-/** `node --import tsx scripts/<script> …args`, as `npm run <script>` runs it. */
+/** As `npm run <script>` runs it: the engine's `async-stacks record …`, the talk's `scripts/export.ts …`. */
 function run(script: 'record' | 'export', args: string[], timeoutMs = 120_000): Promise<Run> {
+  const command = script === 'record' ? ['packages/engine/bin/async-stacks.mjs', 'record'] : ['--import', 'tsx', `scripts/${script}.ts`]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
+    const child = spawn(process.execPath, [...command, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, CI: '1', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

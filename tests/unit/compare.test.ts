@@ -1,9 +1,9 @@
 /** What `npm run record -- --check` counts as a difference between a committed recording and a fresh run. */
 import { describe, expect, it } from 'vitest'
-import { diffRecordings } from '../../engine/compare'
-import { findEntry } from '../../engine/recording-lookup'
-import { readManifest, readManifestRecording } from '../../engine/recordings'
-import type { Recording } from '../../engine/schema'
+import { diffRecordings } from 'async-stacks-engine/compare'
+import { findEntry } from 'async-stacks-engine/recording-lookup'
+import { readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
+import type { Recording } from 'async-stacks-engine/schema'
 
 const committed = readManifestRecording(findEntry(readManifest(), 'async'))
 const copy = (): Recording => structuredClone(committed)

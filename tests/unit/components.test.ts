@@ -6,11 +6,11 @@
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nextTick } from 'vue'
-import StackTimeline from '../../components/StackTimeline.vue'
-import TraceCompare from '../../components/TraceCompare.vue'
-import TracebackWalk from '../../components/TracebackWalk.vue'
-import { framesInText, selectSteps } from '../../composables/frames'
-import { getRecording, recordedDemos } from '../../composables/recordings'
+import StackTimeline from 'slidev-addon-async-stacks/components/StackTimeline.vue'
+import TraceCompare from 'slidev-addon-async-stacks/components/TraceCompare.vue'
+import TracebackWalk from 'slidev-addon-async-stacks/components/TracebackWalk.vue'
+import { framesInText, selectSteps } from 'slidev-addon-async-stacks/composables/frames'
+import { getRecording, recordedDemos } from 'slidev-addon-async-stacks/composables/recordings'
 import { currentClick } from '../support/slidev-client'
 
 const demos = recordedDemos()

@@ -11,12 +11,12 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { killRun, newRunId, startTimeOf } from '../../engine/contain'
-import type { Recording } from '../../engine/schema'
-import { spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
-import { createLiveHandler, type LiveHandler } from '../../server/handler'
-import type { LiveEvent } from '../../server/protocol'
-import { scratchDir } from '../support/scratch'
+import { killRun, newRunId, startTimeOf } from 'async-stacks-engine/contain'
+import type { Recording } from 'async-stacks-engine/schema'
+import { spawnLimited, streamText, type LimitedSpawnResult } from 'async-stacks-engine/spawn'
+import { createLiveHandler, type LiveHandler } from 'slidev-addon-async-stacks/server/handler'
+import type { LiveEvent } from 'slidev-addon-async-stacks/server/protocol'
+import { scratchDemosDir } from '../support/scratch'
 import { processesMentioning, streamRun, waitFor } from './server-support'
 
 /** In the command line of every process these tests start, so that a survivor can be found. */
@@ -82,7 +82,7 @@ async function listen(handler: LiveHandler): Promise<{ server: Server, port: num
 let demosDir: string
 
 beforeAll(() => {
-  demosDir = scratchDir('contain-demos-')
+  demosDir = scratchDemosDir()
   for (const [file, source] of Object.entries(DEMOS))
     writeFileSync(join(demosDir, file), `${source}\n`)
 })

@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { findDemo, listDemos } from '../../engine/demos'
-import { recordDemo } from '../../engine/index'
-import { scratchDir } from '../support/scratch'
+import { findDemo, listDemos } from 'async-stacks-engine/demos'
+import { recordDemo } from 'async-stacks-engine/index'
+import { scratchDemosDir, scratchDir } from '../support/scratch'
 
 /** A file outside any demos folder, with a secret in it: what a link would expose. */
 function secretFile(): { path: string, secret: string } {
@@ -24,7 +24,7 @@ describe('demos', () => {
   })
 
   it('picks up a new demo file with no code change, and ignores dotfiles and READMEs', () => {
-    const dir = scratchDir('demos-')
+    const dir = scratchDemosDir()
     writeFileSync(join(dir, 'extra.py'), 'print(1)\n')
     writeFileSync(join(dir, 'README.md'), '# the demos\n')
     writeFileSync(join(dir, '.gitkeep'), '')
@@ -34,21 +34,21 @@ describe('demos', () => {
   })
 
   it('refuses a file with an extension no runtime handles, naming it and the extensions there are', () => {
-    const dir = scratchDir('demos-')
+    const dir = scratchDemosDir()
     writeFileSync(join(dir, 'extra.py'), 'print(1)\n')
     writeFileSync(join(dir, 'notes.txt'), 'not a demo\n')
     expect(() => listDemos(dir)).toThrow(/demos\/notes\.txt: .*no runtime.*\.mjs, \.js, \.py, \.rs/)
   })
 
   it('refuses two demos with one name, naming both files', () => {
-    const dir = scratchDir('demos-')
+    const dir = scratchDemosDir()
     writeFileSync(join(dir, 'same.py'), '')
     writeFileSync(join(dir, 'same.mjs'), '')
     expect(() => listDemos(dir)).toThrow(/two demos are named "same": demos\/same\.mjs and demos\/same\.py/)
   })
 
   it('refuses a symbolic link to a file, naming it, without reading what it points to', () => {
-    const dir = scratchDir('demos-')
+    const dir = scratchDemosDir()
     const { path, secret } = secretFile()
     writeFileSync(join(dir, 'sync.py'), 'print(1)\n')
     symlinkSync(path, join(dir, 'creds.py'))
@@ -64,7 +64,7 @@ describe('demos', () => {
   })
 
   it('refuses a symbolic link to a folder, and a folder, naming each', () => {
-    const dir = scratchDir('demos-')
+    const dir = scratchDemosDir()
     writeFileSync(join(dir, 'sync.py'), 'print(1)\n')
     symlinkSync(scratchDir('elsewhere-'), join(dir, 'linked.py'))
     mkdirSync(join(dir, 'folder.py'))
@@ -72,7 +72,7 @@ describe('demos', () => {
   })
 
   it('skipping instead of refusing: the other demos are listed and each refused entry is reported', () => {
-    const dir = scratchDir('demos-')
+    const dir = scratchDemosDir()
     writeFileSync(join(dir, 'sync.py'), 'print(1)\n')
     writeFileSync(join(dir, 'other.mjs'), 'console.log(1)\n')
     symlinkSync(secretFile().path, join(dir, 'creds.py'))
@@ -93,7 +93,7 @@ describe('demos', () => {
   })
 
   it('never runs a demo that became a link after it was listed', async () => {
-    const dir = scratchDir('demos-')
+    const dir = scratchDemosDir()
     const { path, secret } = secretFile()
     writeFileSync(join(dir, 'swapped.py'), 'print("the demo")\n')
     const demo = listDemos(dir).find(d => d.name === 'swapped')!

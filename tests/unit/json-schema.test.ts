@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { jsonSchemaFiles, SCHEMA_DIR } from '../../scripts/json-schema'
+import { jsonSchemaFiles, SCHEMA_DIR } from 'async-stacks-engine/cli/json-schema'
 
 describe('docs/schema', () => {
   for (const [file, text] of Object.entries(jsonSchemaFiles())) {

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readManifest, readManifestRecording } from '../../engine/recordings'
+import { readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
 import { scratchDir } from '../support/scratch'
 
 const REAL = readFileSync(new URL('../../recordings/sync/cpython-3.11.7.json', import.meta.url), 'utf8')

@@ -1,6 +1,6 @@
 /** Where the Node tracer finds constructor bodies (engine/node/source.ts, with acorn): braces in strings, templates and regexes do not fool it. */
 import { describe, expect, it } from 'vitest'
-import { constructorBodies, statementLines } from '../../engine/node/source'
+import { constructorBodies, statementLines } from 'async-stacks-engine/node/source'
 
 const body = (source: string, [open, close]: [number, number]) => source.slice(open, close + 1)
 

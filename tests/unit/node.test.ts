@@ -7,18 +7,19 @@
 import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { portablePaths } from '../../engine/portable'
-import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
-import { installedRuntimes, nodeAdapter, parseVersion } from '../../engine/node'
-import { canRelay, traceRun } from '../../engine/node/inspector'
-import { InspectorLineFilter, inspectorLineBudget, stripInspectorLines } from '../../engine/node/stderr-filter'
-import { extractTraceback, parseAtLine } from '../../engine/node/traceback'
-import { isSafeReturn, planBreakpoints, syntaxTree } from '../../engine/node/source'
-import { CHAIN_LABEL } from '../../engine/node/steps'
-import { RecordingSchema, type Frame, type Recording, type RunEvent, type RuntimeInfo } from '../../engine/schema'
-import { RUN_ID_VARIABLE } from '../../engine/contain'
-import { pinnedEnv, spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
-import { scratchDir } from '../support/scratch'
+import { portablePaths } from 'async-stacks-engine/portable'
+import { listDemos, type Demo } from 'async-stacks-engine/demos'
+import { REPO_ROOT, TALK } from '../support/project'
+import { installedRuntimes, nodeAdapter, parseVersion } from 'async-stacks-engine/node'
+import { canRelay, traceRun } from 'async-stacks-engine/node/inspector'
+import { InspectorLineFilter, inspectorLineBudget, stripInspectorLines } from 'async-stacks-engine/node/stderr-filter'
+import { extractTraceback, parseAtLine } from 'async-stacks-engine/node/traceback'
+import { isSafeReturn, planBreakpoints, syntaxTree } from 'async-stacks-engine/node/source'
+import { CHAIN_LABEL } from 'async-stacks-engine/node/steps'
+import { RecordingSchema, type Frame, type Recording, type RunEvent, type RuntimeInfo } from 'async-stacks-engine/schema'
+import { RUN_ID_VARIABLE } from 'async-stacks-engine/contain'
+import { pinnedEnv, spawnLimited, streamText, type LimitedSpawnResult } from 'async-stacks-engine/spawn'
+import { scratchDemosDir, scratchDir } from '../support/scratch'
 
 const DEMOS = listDemos()
 const JS_DEMOS = DEMOS.filter(d => d.language === 'javascript')
@@ -29,7 +30,7 @@ const demo = (name: string, demos: Demo[] = DEMOS): Demo => {
   return found
 }
 
-const runtimes: RuntimeInfo[] = await nodeAdapter.discover()
+const runtimes: RuntimeInfo[] = await nodeAdapter.discover(TALK.runtimesDir)
 const node = runtimes[0]!
 const major = (runtime: RuntimeInfo) => parseVersion(runtime.version)[0]
 const node10 = runtimes.find(r => major(r) === 10)
@@ -51,7 +52,7 @@ function sleepTimes(recording: Recording): number[] {
 
 describe('discover', () => {
   it('finds the same default alone, without asking the others their version', async () => {
-    expect(await nodeAdapter.discoverDefault()).toEqual(runtimes[0])
+    expect(await nodeAdapter.discoverDefault(TALK.runtimesDir)).toEqual(runtimes[0])
   })
 
   it('finds the Node running this process first, then the others, each binary once, with its exact version', async () => {
@@ -317,7 +318,7 @@ describe.skipIf(!node10)('Node 10', () => {
 })
 
 describe('programs that misbehave', () => {
-  const dir = scratchDir('node-demos-')
+  const dir = scratchDemosDir()
   writeFileSync(join(dir, 'bad_syntax.mjs'), 'const x = 1\nconst = 2\n')
   writeFileSync(join(dir, 'forever.mjs'), 'setInterval(() => {}, 1000)\n')
   writeFileSync(join(dir, 'spin.mjs'), 'let i = 0\nfor (;;) {\n  i++\n}\n')

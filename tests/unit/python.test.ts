@@ -6,14 +6,15 @@
 import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { portablePaths } from '../../engine/portable'
-import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
+import { portablePaths } from 'async-stacks-engine/portable'
+import { listDemos, type Demo } from 'async-stacks-engine/demos'
+import { REPO_ROOT, TALK } from '../support/project'
 import {
   findTracebackStart, parsePrintedTraceback, pythonAdapter, recordRun, tracedCommand,
-} from '../../engine/python'
-import { RecordingSchema, type Recording, type RuntimeInfo, type Step } from '../../engine/schema'
-import { spawnLimited, streamText, type LimitedSpawnResult } from '../../engine/spawn'
-import { scratchDir } from '../support/scratch'
+} from 'async-stacks-engine/python'
+import { RecordingSchema, type Recording, type RuntimeInfo, type Step } from 'async-stacks-engine/schema'
+import { spawnLimited, streamText, type LimitedSpawnResult } from 'async-stacks-engine/spawn'
+import { scratchDemosDir } from '../support/scratch'
 
 const DEMOS = listDemos()
 const PY_DEMOS = DEMOS.filter(d => d.language === 'python')
@@ -25,7 +26,7 @@ const demo = (name: string): Demo => {
 }
 
 // Real interpreters only: whatever this machine has (the tests are skipped without one).
-const runtimes: RuntimeInfo[] = await pythonAdapter.discover()
+const runtimes: RuntimeInfo[] = await pythonAdapter.discover(TALK.runtimesDir)
 const python = runtimes[0]!
 const noPython = runtimes.length === 0
 
@@ -75,7 +76,7 @@ describe.skipIf(noPython)('discover', () => {
   })
 
   it('finds the same default alone, without probing the other interpreters', async () => {
-    expect(await pythonAdapter.discoverDefault()).toEqual(runtimes[0])
+    expect(await pythonAdapter.discoverDefault(TALK.runtimesDir)).toEqual(runtimes[0])
   })
 
   it('gives the plain command a user would type', () => {
@@ -291,7 +292,7 @@ describe.skipIf(noPython)('programs that misbehave', () => {
     return listDemos(dir).find(d => d.name === name)!
   }
   beforeAll(() => {
-    dir = realpathSync(scratchDir('python-adapter-'))
+    dir = realpathSync(scratchDemosDir())
   })
 
   it('a syntax error: no steps, the interpreter\'s own SyntaxError text, exit 1', async () => {

@@ -7,10 +7,11 @@
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
-import { discoverPythons, recordRun } from '../../engine/python'
-import { spawnLimited, streamText } from '../../engine/spawn'
-import { debianArchive, unstableSources, wrapperScript } from '../../scripts/lib/debian-cpython'
+import { listDemos, type Demo } from 'async-stacks-engine/demos'
+import { REPO_ROOT } from '../support/project'
+import { discoverPythons, recordRun } from 'async-stacks-engine/python'
+import { spawnLimited, streamText } from 'async-stacks-engine/spawn'
+import { debianArchive, unstableSources, wrapperScript } from 'async-stacks-engine/python/debian-cpython'
 import { scratchDir } from '../support/scratch'
 
 const py314 = (await discoverPythons()).find(r => r.version.startsWith('3.14.'))

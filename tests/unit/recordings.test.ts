@@ -7,16 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { REPO_ROOT } from '../../engine/demos'
-import { machinePaths, readManifest, readManifestRecording, RECORDINGS_DIR } from '../../engine/recordings'
-import type { Recording } from '../../engine/schema'
+import { REPO_ROOT } from '../support/project'
+import { machinePaths, readManifest, readManifestRecording } from 'async-stacks-engine/recordings'
+import { RECORDINGS_DIR } from '../support/project'
+import type { Recording } from 'async-stacks-engine/schema'
 
 const FORBIDDEN: [string, RegExp][] = [
   ['this checkout', new RegExp(REPO_ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))],
   ['the home folder', new RegExp(`${homedir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`)],
   ['a home folder', /(^|[^\w.~-])\/(home|Users)\/[^/\s"']+\/|(^|[^\w.~-])\/root\//],
   ['a scratch folder', new RegExp(`(^|[^\\w.~-])(/tmp/|/var/folders/|${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/)`)],
-  ['another checkout of the project', /\/\.runtimes\/|\/node_modules\/\.cache\/async-traces\/|\/[^\s"'`]+\/demos\/[\w-]+\.(py|mjs|js|rs)\b/],
+  ['another checkout of the project', /\/\.runtimes\/|\/node_modules\/\.cache\/async-stacks\/|\/[^\s"'`]+\/demos\/[\w-]+\.(py|mjs|js|rs)\b/],
 ]
 
 function* strings(value: unknown, path: string): Generator<[string, string]> {

@@ -1,7 +1,7 @@
 /** What a live-run pane shows, as a pure function of what happened (composables/runView.ts): no browser, no server. */
 import { describe, expect, it } from 'vitest'
-import type { Recording } from '../../engine/schema'
-import { hasStarted, recordedView, reduceRun, type RunAction, type RunView } from '../../composables/runView'
+import type { Recording } from 'async-stacks-engine/schema'
+import { hasStarted, recordedView, reduceRun, type RunAction, type RunView } from 'slidev-addon-async-stacks/composables/runView'
 import { fakeRecording } from '../support/fake-recording'
 
 const recording = (over: Partial<Recording['run']> = {}): Recording => fakeRecording(over)

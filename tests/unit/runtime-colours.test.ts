@@ -6,11 +6,11 @@
  */
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
-import RunBadge from '../../components/RunBadge.vue'
-import { describeStep, flavorLabel, flavorOf } from '../../composables/frames'
-import { addDeckRuntime, runtimeLabels } from '../../composables/runtimes'
-import type { Recording } from '../../engine/schema'
-import nodeRuntime from '../../engine/node/runtime.json'
+import RunBadge from 'slidev-addon-async-stacks/components/RunBadge.vue'
+import { describeStep, flavorLabel, flavorOf } from 'slidev-addon-async-stacks/composables/frames'
+import { addDeckRuntime, runtimeLabels } from 'slidev-addon-async-stacks/composables/runtimes'
+import type { Recording } from 'async-stacks-engine/schema'
+import nodeRuntime from 'async-stacks-engine/node/runtime.json'
 import bashRuntime from '../fixtures/runtime-bash/runtime.json'
 import { fakeRecording } from '../support/fake-recording'
 

@@ -4,14 +4,15 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { portablePaths } from '../../engine/portable'
-import { findDemo, listDemos, REPO_ROOT, type Demo } from '../../engine/demos'
-import { binaryPath, compileDemo, findGdb, parsePanic, rustAdapter } from '../../engine/rust'
-import { parseRecording, type Recording } from '../../engine/schema'
-import { spawnLimited, streamText } from '../../engine/spawn'
-import { scratchDir } from '../support/scratch'
+import { portablePaths } from 'async-stacks-engine/portable'
+import { findDemo, listDemos, type Demo } from 'async-stacks-engine/demos'
+import { REPO_ROOT, TALK } from '../support/project'
+import { binaryPath, compileDemo, findGdb, parsePanic, rustAdapter } from 'async-stacks-engine/rust'
+import { parseRecording, type Recording } from 'async-stacks-engine/schema'
+import { spawnLimited, streamText } from 'async-stacks-engine/spawn'
+import { scratchDemosDir } from '../support/scratch'
 
-const runtime = (await rustAdapter.discover())[0]
+const runtime = (await rustAdapter.discover(TALK.runtimesDir))[0]
 const gdb = runtime ? await findGdb() : null
 if (!runtime)
   console.warn('rust.test.ts: no rustc on PATH or in ~/.cargo/bin: the Rust adapter tests are skipped')
@@ -32,7 +33,7 @@ function recordOnce(name: string): Promise<Recording> {
   return recordings.get(name)!
 }
 
-const scratch = scratchDir('rust-test-')
+const scratch = scratchDemosDir()
 const scratchDemos: Demo[] = []
 function scratchDemo(name: string, source: string): Demo {
   writeFileSync(join(scratch, `${name}.rs`), source)
@@ -50,7 +51,7 @@ afterAll(() => {
 
 describe.skipIf(!runtime)('rust adapter', () => {
   it('discovers the real rustc, not the rustup proxy', async () => {
-    const found = await rustAdapter.discover()
+    const found = await rustAdapter.discover(TALK.runtimesDir)
     expect(found[0]).toEqual(runtime)
     for (const r of found) {
       expect(r.name).toBe('rustc')
@@ -58,7 +59,7 @@ describe.skipIf(!runtime)('rust adapter', () => {
       expect(r.executable).toMatch(/\/rustc$/)
     }
     expect(new Set(found.map(r => r.executable)).size).toBe(found.length)
-    expect(await rustAdapter.discoverDefault()).toEqual(found[0])
+    expect(await rustAdapter.discoverDefault(TALK.runtimesDir)).toEqual(found[0])
   })
 
   it('rust_async: the panic backtrace has the whole chain, outermost first', async () => {

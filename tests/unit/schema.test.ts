@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseRecording } from '../../engine/schema'
+import { parseRecording } from 'async-stacks-engine/schema'
 
 describe('recording schema', () => {
   it('names the file and the field when a recording is invalid', () => {

@@ -8,9 +8,9 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { DEMOS_DIR, REPO_ROOT } from '../../engine/demos'
+import { DEMOS_DIR, REPO_ROOT } from '../support/project'
 import { childPids, diffSnapshots, rawRequest, snapshotFiles, startLiveServer, type LiveTestServer, type RawRequest } from './server-support'
-import { scratchDir } from '../support/scratch'
+import { scratchDemosDir } from '../support/scratch'
 
 const spied = vi.hoisted(() => ({ spawns: [] as string[], writes: [] as string[] }))
 
@@ -185,7 +185,7 @@ describe('live-run endpoint under abuse', () => {
 
   beforeAll(async () => {
     // The served demos: the real async_loop, plus things that must never run.
-    demosDir = scratchDir('live-abuse-demos-')
+    demosDir = scratchDemosDir()
     copyFileSync(join(DEMOS_DIR, 'async_loop.py'), join(demosDir, 'async_loop.py'))
     writeFileSync(join(demosDir, 'secret.txt'), 'not a demo\n')
     mkdirSync(join(demosDir, 'sub'))

@@ -1,9 +1,9 @@
 /** The slide's side of the live-run protocol (composables/useDemoRun.ts), against a fake server. */
 import { describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick } from 'vue'
-import type { Recording } from '../../engine/schema'
-import { toLines, useDemoRun, type DemoRun, type DemoRunOptions } from '../../composables/useDemoRun'
-import { serializeEvent, type LiveEvent, type StatusBody } from '../../server/protocol'
+import type { Recording } from 'async-stacks-engine/schema'
+import { toLines, useDemoRun, type DemoRun, type DemoRunOptions } from 'slidev-addon-async-stacks/composables/useDemoRun'
+import { serializeEvent, type LiveEvent, type StatusBody } from 'slidev-addon-async-stacks/server/protocol'
 import { fakeRecording } from '../support/fake-recording'
 
 const recording = (over: Partial<Recording['run']> = {}): Recording => fakeRecording(over)

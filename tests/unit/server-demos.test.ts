@@ -6,10 +6,10 @@
 import { symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Demo } from '../../engine/demos'
-import type { Engine } from '../../server/handler'
+import type { Demo } from 'async-stacks-engine/demos'
+import type { Engine } from 'slidev-addon-async-stacks/server/handler'
 import { rawRequest, startLiveServer, type LiveTestServer } from './server-support'
-import { scratchDir } from '../support/scratch'
+import { scratchDemosDir, scratchDir } from '../support/scratch'
 
 describe('live server: a link in demos/', () => {
   let server: LiveTestServer
@@ -18,7 +18,7 @@ describe('live server: a link in demos/', () => {
   const secret = `SECRET-${Math.random().toString(36).slice(2)}`
 
   beforeAll(async () => {
-    const demosDir = scratchDir('live-link-demos-')
+    const demosDir = scratchDemosDir()
     const outside = join(scratchDir('live-link-outside-'), 'credentials')
     writeFileSync(outside, `print("${secret}")\n`)
     writeFileSync(join(demosDir, 'good.py'), 'print("good")\n')

@@ -7,12 +7,12 @@
  */
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Demo } from '../../engine/demos'
-import { pstreeRuntime } from '../../engine/index'
-import type { Recording } from '../../engine/schema'
-import type { Engine } from '../../server/handler'
-import { parseNdjson, type StatusBody } from '../../server/protocol'
-import { isRefusal, parseRunBody } from '../../server/validate'
+import type { Demo } from 'async-stacks-engine/demos'
+import { pstreeRuntime } from 'async-stacks-engine/index'
+import type { Recording } from 'async-stacks-engine/schema'
+import type { Engine } from 'slidev-addon-async-stacks/server/handler'
+import { parseNdjson, type StatusBody } from 'slidev-addon-async-stacks/server/protocol'
+import { isRefusal, parseRunBody } from 'slidev-addon-async-stacks/server/validate'
 import { rawRequest, startLiveServer, type LiveTestServer } from './server-support'
 
 const py314 = await pstreeRuntime()

@@ -5,10 +5,10 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { Recording } from '../../engine/schema'
-import type { LiveEvent } from '../../server/protocol'
+import type { Recording } from 'async-stacks-engine/schema'
+import type { LiveEvent } from 'slidev-addon-async-stacks/server/protocol'
 import { processesMentioning, rawRequest, startLiveServer, streamRun, waitFor, type LiveTestServer } from './server-support'
-import { scratchDir } from '../support/scratch'
+import { scratchDemosDir } from '../support/scratch'
 
 const endOf = (events: LiveEvent[]): Recording | undefined => {
   const last = events.at(-1)
@@ -57,7 +57,7 @@ describe('live runs that misbehave', () => {
   let demosDir: string
 
   beforeAll(async () => {
-    demosDir = scratchDir('live-runaway-demos-')
+    demosDir = scratchDemosDir()
     writeFileSync(join(demosDir, 'forever.py'), 'import time\nwhile True:\n    time.sleep(0.05)\n')
     writeFileSync(join(demosDir, 'spin.py'), 'while True:\n    pass\n')
     writeFileSync(join(demosDir, 'spin_in_c.py'), 'import itertools\nsum(itertools.count())\n')

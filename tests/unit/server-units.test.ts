@@ -2,16 +2,16 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { Demo } from '../../engine/demos'
-import type { Recording, RunEvent } from '../../engine/schema'
-import { checkAccess, hostnameOf, isLoopbackAddress, type AccessRequest } from '../../server/access'
-import { routeNeed } from '../../server/routes'
-import { createGuard } from '../../server/guard'
+import type { Demo } from 'async-stacks-engine/demos'
+import type { Recording, RunEvent } from 'async-stacks-engine/schema'
+import { checkAccess, hostnameOf, isLoopbackAddress, type AccessRequest } from 'slidev-addon-async-stacks/server/access'
+import { routeNeed } from 'slidev-addon-async-stacks/server/routes'
+import { createGuard } from 'slidev-addon-async-stacks/server/guard'
 import type { IncomingMessage } from 'node:http'
-import { parseNdjson, serializeEvent, type LiveEvent } from '../../server/protocol'
-import { BusyError, CancelledError, RunManager, type RecordFunction } from '../../server/runs'
-import { checkContentLength, checkContentType, isRefusal, parseRunBody, resolveDemo } from '../../server/validate'
-import { scratchDir } from '../support/scratch'
+import { parseNdjson, serializeEvent, type LiveEvent } from 'slidev-addon-async-stacks/server/protocol'
+import { BusyError, CancelledError, RunManager, type RecordFunction } from 'slidev-addon-async-stacks/server/runs'
+import { checkContentLength, checkContentType, isRefusal, parseRunBody, resolveDemo } from 'slidev-addon-async-stacks/server/validate'
+import { scratchDemosDir } from '../support/scratch'
 
 type Need = Parameters<typeof checkAccess>[1]
 const LAN = '192.168.1.20'
@@ -161,7 +161,7 @@ describe('request validation', () => {
   })
 
   it('finds only demos listed from the demos directory', () => {
-    const dir = scratchDir('live-demos-')
+    const dir = scratchDemosDir()
     writeFileSync(join(dir, 'here.py'), 'print(1)\n')
     writeFileSync(join(dir, 'notes.txt'), '')
     expect(resolveDemo('here', dir)).toMatchObject({ demo: { name: 'here', language: 'python' } })
@@ -192,7 +192,7 @@ describe('protocol', () => {
   })
 })
 
-const fakeDemo = (name: string): Demo => ({ name, file: `demos/${name}.py`, absPath: `/nowhere/${name}.py`, language: 'python', source: '' })
+const fakeDemo = (name: string): Demo => ({ name, file: `demos/${name}.py`, absPath: `/nowhere/${name}.py`, root: '/nowhere', language: 'python', source: '' })
 
 /** A fake engine: each run waits until the test releases it (or its signal aborts). */
 function controllableRecord() {

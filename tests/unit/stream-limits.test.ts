@@ -9,10 +9,10 @@ import { createServer, type Server, type ServerResponse } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_OUTPUT_CAP_BYTES } from '../../engine/spawn'
-import { createLiveHandler, type LiveHandler } from '../../server/handler'
-import { parseNdjson, type LiveEvent } from '../../server/protocol'
-import { scratchDir } from '../support/scratch'
+import { DEFAULT_OUTPUT_CAP_BYTES } from 'async-stacks-engine/spawn'
+import { createLiveHandler, type LiveHandler } from 'slidev-addon-async-stacks/server/handler'
+import { parseNdjson, type LiveEvent } from 'slidev-addon-async-stacks/server/protocol'
+import { scratchDemosDir } from '../support/scratch'
 import { processesMentioning, streamRun, waitFor } from './server-support'
 
 const MiB = 1024 * 1024
@@ -20,7 +20,7 @@ const MiB = 1024 * 1024
 let demosDir: string
 
 beforeAll(() => {
-  demosDir = scratchDir('stream-limits-demos-')
+  demosDir = scratchDemosDir()
   writeFileSync(join(demosDir, 'deep.py'), [
     'import sys',
     'sys.setrecursionlimit(10000)',
