@@ -848,6 +848,46 @@ export const asyncGenGap: Check = {
   ],
 }
 
+/** Task-2's chain and the runtime's node at each step with a call graph where Task-2 is suspended at gen_coro.py line 18 (await bar()). */
+const suspendedAtAwaitBar = (r: Recording) => r.steps.filter(s => s.callGraph && s.asyncChains?.some(c => c.label === 'Task-2' && !c.current && c.frames[0]?.line === 18))
+
+export const genCoroGap: Check = {
+  title: 'gen_coro, 3.14: bar is a generator-based coroutine (@types.coroutine on a plain def) that does yield from blow_up() (line 13), awaited by foo at line 18; while blow_up awaits its sleep, format_call_graph(task) prints the task and one frame, foo at line 18 — no bar, blow_up or sleep; every 3.14 call graph of Task-2 suspended there is foo alone, while our chain there goes on with bar (following gi_yieldfrom), and when main looks is foo → bar (13) → blow_up (6) → sleep (asyncio/tasks.py); ours and the runtime\'s differ there only (KNOWN_GAPS.gen_coro); the traceback names foo, bar, blow_up',
+  rests: [R('gen_coro', '3.14')],
+  run(store) {
+    const r = get(store, R('gen_coro', '3.14'))
+    const source = r.demo.source.split('\n')
+    same([9, 10, 11, 12, 17].map(i => source[i]?.trim()), ['@types.coroutine', 'def bar():', 'yield from asyncio.sleep(0.2)', 'yield from blow_up()', 'await bar()'], 'bar a @types.coroutine generator doing yield from blow_up(), awaited by foo on line 18')
+    const out = stdout(r).trimEnd().split('\n')
+    ok(/^\* Task\(name='Task-2', id=0x[0-9a-f]+\)$/.test(out[0] ?? ''), `the task: ${out[0]}`)
+    same(out.slice(1), ['  + Call stack:', '  |   File \'demos/gen_coro.py\', line 18, in async foo()'], 'format_call_graph(task): foo alone')
+    const idle = idleBeforePrint(r)
+    ok(r.steps.some(s => s.function === 'blow_up' && s.kind === 'await' && s.atMs < idle.atMs), 'blow_up awaits before main looks')
+    same(graphNode(idle, 'Task-2').frames.map(f => [f.function, f.line]), [['foo', 18]], 'the runtime\'s graph when main looks')
+    const ours = idle.asyncChains?.find(c => c.label === 'Task-2')?.frames ?? []
+    same(ours.map(f => [f.function, f.isUser ? f.file : f.file.replace(/^.*\/(asyncio\/\w+\.py)$/, '$1'), f.isUser ? f.line : null]), [['foo', 'demos/gen_coro.py', 18], ['bar', 'demos/gen_coro.py', 13], ['blow_up', 'demos/gen_coro.py', 6], ['sleep', 'asyncio/tasks.py', null]], 'our chain when main looks')
+    const suspended = suspendedAtAwaitBar(r)
+    ok(suspended.length > 0, 'Task-2 never suspended at line 18 with a call graph')
+    for (const s of suspended) {
+      same(graphNode(s, 'Task-2').frames.map(f => f.function), ['foo'], `step ${s.index}: the runtime's graph of Task-2 suspended at line 18`)
+      same(chainOf(s, 'Task-2')[1], 'bar', `step ${s.index}: our chain of Task-2 past line 18`)
+    }
+    same(userTrace(r), ['<module>', 'main', 'foo', 'bar', 'blow_up'], 'the traceback')
+    const { problems } = compareChainsWithCallGraph(r)
+    ok(problems.length > 0 && problems.every(p => KNOWN_GAPS.gen_coro!.test(p)), `ours and the runtime's differ, only past line 18 while Task-2 is suspended there: ${JSON.stringify(problems)}`)
+  },
+  mutations: [
+    { what: 'our chain stops at foo too', ref: R('gen_coro', '3.14'), change: (r) => { for (const s of suspendedAtAwaitBar(r)) for (const c of s.asyncChains!) if (c.label === 'Task-2') c.frames = c.frames.slice(0, 1) } },
+    { what: 'our chain without sleep when main looks', ref: R('gen_coro', '3.14'), change: (r) => { const c = idleBeforePrint(r).asyncChains!.find(c => c.label === 'Task-2')!; c.frames = c.frames.filter(f => f.function !== 'sleep') } },
+    { what: 'bar in the printed call graph', ref: R('gen_coro', '3.14'), change: replaceText('  |   File \'demos/gen_coro.py\', line 18, in async foo()', '  |   File \'demos/gen_coro.py\', line 13, in generator bar()\n  |   File \'demos/gen_coro.py\', line 18, in async foo()') },
+    { what: 'nothing printed', ref: R('gen_coro', '3.14'), change: (r) => { r.run.output = r.run.output.filter(c => c.stream !== 'stdout') } },
+    { what: 'foo at another line', ref: R('gen_coro', '3.14'), change: replaceText('line 18, in async foo', 'line 17, in async foo') },
+    { what: 'the graph follows into bar', ref: R('gen_coro', '3.14'), change: (r) => { for (const s of r.steps) for (const n of s.callGraph ?? []) if (n.label === 'Task-2' && n.frames.length === 1 && n.frames[0]!.line === 18) n.frames.push({ ...n.frames[0]!, function: 'bar', line: 13 }) } },
+    { what: 'bar a native coroutine', ref: R('gen_coro', '3.14'), change: (r) => { r.demo.source = r.demo.source.replace('@types.coroutine\ndef bar():', '@types.coroutine\nasync def bar():') } },
+    { what: 'the traceback without bar', ref: R('gen_coro', '3.14'), change: (r) => { r.traceback!.frames = r.traceback!.frames.filter(f => f.function !== 'bar') } },
+  ],
+}
+
 export const pstreeOutside: Check = {
   title: 'async_loop, 3.14, from outside: held at an idle step where Task-1 awaits in blow_up → sleep, python3.14 -m asyncio pstree <pid> prints Task-1 → foo → bar → blow_up → sleep: our chain at that step, frame for frame (function, file, line)',
   rests: [R('async_loop', '3.14')],
@@ -916,7 +956,7 @@ export const createTask314: Check = {
 }
 
 export const callGraphAgrees: Check = {
-  title: 'every Python demo on 3.14 but the gap demos (async_gen): a call graph at every await, idle and resume step while a loop runs, nowhere else; at each, our tasks and chains are the runtime\'s (tests/support/callgraph.ts)',
+  title: 'every Python demo on 3.14 but the gap demos (async_gen, gen_coro): a call graph at every await, idle and resume step while a loop runs, nowhere else; at each, our tasks and chains are the runtime\'s (tests/support/callgraph.ts)',
   rests: PY_DEMOS.map(d => R(d, '3.14')),
   run(store) {
     const demos = new Set<string>(PY_DEMOS)
@@ -1032,7 +1072,7 @@ export const errorCreation = all('the stack is captured when the Error is create
 export const runtimeView = all('CPython 3.14 shows our chain itself: print_call_graph() from inside, pstree from outside', printCallGraph, pstreeOutside)
 export const callGraphNew = all('print_call_graph() on 3.14, no such function before', printCallGraph, noCallGraphBefore314)
 export const taskLostCallers = all('create_task: blow_up in Task-2, its live stack without foo and bar (default and 3.14)', createTask, createTask314)
-export const agreeButGap = all('on 3.14 our chains are the runtime\'s, but in async_gen, where both stop at async for and only ours, at await steps, sees past it', callGraphAgrees, asyncGenGap)
+export const agreeButGap = all('on 3.14 our chains are the runtime\'s, but in async_gen, where both stop at async for and only ours, at await steps, sees past it, and in gen_coro, where the runtime\'s stops at the generator-based coroutine and ours goes on', callGraphAgrees, asyncGenGap, genCoroGap)
 export const eager = all('eager tasks on 3.12+, and the steps the slide walks on 3.14', eagerVersions, eagerSlide)
 
 // --- the stack over time (the summary picture) ------------------------------------------

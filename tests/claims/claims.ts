@@ -234,7 +234,7 @@ export const CLAIMS: Claim[] = [
   c('py314-title', S.py314, 'Python 3.14: the runtime shows the logical stack', K.runtimeView),
   c('py314-same-chain', S.py314, 'CPython 3.14 shows the same chain itself: from inside the program, and from another process.', K.runtimeView),
   c('py314-before', S.py314, 'Before 3.14 no public API gave that much: Task.get_stack() of a task suspended in blow_up gives foo alone.', K.getStackFooAlone),
-  c('py314-agree', S.py314, 'And on every recorded 3.14 step, ours and the runtime\'s agree, but for one demo: the async generator at the end of this section.', K.agreeButGap),
+  c('py314-agree', S.py314, 'And on every recorded 3.14 step, ours and the runtime\'s agree, but for two demos: the async generator and the generator-based coroutine at the end of this section.', K.agreeButGap),
 
   c('inside-prints', S.inside, 'CPython 3.14 prints the running task, Task-1, and its coroutine stack, innermost first: blow_up, bar, foo.', K.printCallGraph),
   c('inside-before-traceback', S.inside, 'The chain the traceback prints a moment later, but while the program runs.', K.printCallGraph),
@@ -263,6 +263,7 @@ export const CLAIMS: Claim[] = [
   c('gap-missing', S.gap, 'bar and blow_up are missing, though the traceback names them a moment later.', K.asyncGenGap),
   c('gap-ours', S.gap, 'Our tracer, walking the same cr_await links, stops at foo too.', K.asyncGenGap),
   c('gap-plain-await', S.gap, 'With a plain await instead, the same call prints sleep, blow_up, bar and foo.', K.asyncGenGap),
+  c('gap-gen-coro', S.gap, 'A generator-based coroutine stops the graph too: in gen_coro.py bar is a @types.coroutine generator doing yield from blow_up(), and 3.14 prints foo alone, at await bar() on line 18, since a generator has no cr_await to follow; our tracer follows its gi_yieldfrom and shows bar, blow_up and sleep there.', K.genCoroGap),
 
   c('py-3.14', S.py, '3.14: the same again.', K.everyCPython),
   c('py-every-cpython', S.py, 'Every CPython we recorded keeps foo, bar and blow_up in the traceback; only the decoration changed.', K.everyCPython),

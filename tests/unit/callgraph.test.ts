@@ -2,7 +2,7 @@
  * CPython 3.14 proves our logical chains right: on every step of every Python demo that has
  * the runtime's own call graph (asyncio.capture_call_graph, recorded by the tracer at every
  * await, idle and resume step), our chain is the runtime's (tests/support/callgraph.ts says
- * exactly how), but where a demo shows the runtime's known gap (KNOWN_GAPS: async_gen), which
+ * exactly how), but where a demo shows the runtime's known gap (KNOWN_GAPS: async_gen, gen_coro), which
  * must then differ in that way only. Checked on the committed recordings, on fresh runs where this machine has a
  * 3.14, and shown to fail when a chain is altered.
  */
