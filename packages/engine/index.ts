@@ -50,15 +50,16 @@ export function defaultRuntimeFor(language: Language, runtimesDir = engineConfig
 
 /** The runtime a demo runs under by default; throws RuntimeMissingError naming what to install. */
 export async function defaultRuntime(demo: Demo): Promise<RuntimeInfo> {
-  const runtime = await defaultRuntimeFor(demo.language)
+  // The demo's project's runtimes folder (engine/config.ts), besides PATH and the version managers.
+  const runtime = await defaultRuntimeFor(demo.language, engineConfig({ root: demo.root }).runtimesDir)
   if (!runtime)
     throw new RuntimeMissingError(demo.language, `no ${demo.language} runtime found for ${demo.file}: ${runtimeOf(demo.language)?.installHint ?? 'no runtime of this language is registered'}`)
   return runtime
 }
 
 /** The newest CPython >= 3.14 here: the one that can look at a run from outside (`python -m asyncio pstree`). */
-export async function pstreeRuntime(): Promise<RuntimeInfo | null> {
-  return (await runtimesFor('python')).filter(hasPstree).sort((a, b) => b.version.localeCompare(a.version, 'en', { numeric: true }))[0] ?? null
+export async function pstreeRuntime(runtimesDir = engineConfig().runtimesDir): Promise<RuntimeInfo | null> {
+  return (await runtimesFor('python', runtimesDir)).filter(hasPstree).sort((a, b) => b.version.localeCompare(a.version, 'en', { numeric: true }))[0] ?? null
 }
 
 /**

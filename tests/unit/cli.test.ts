@@ -16,8 +16,9 @@ interface Run {
 }
 
 /** As `npm run <script>` runs it: the engine's `async-stacks record …`, the talk's `scripts/export.ts …`. */
-function run(script: 'record' | 'export', args: string[], timeoutMs = 120_000): Promise<Run> {
-  const command = script === 'record' ? ['packages/engine/bin/async-stacks.mjs', 'record'] : ['--import', 'tsx', `scripts/${script}.ts`]
+function run(script: 'record' | 'export' | 'async-stacks', args: string[], timeoutMs = 120_000): Promise<Run> {
+  const engine = 'packages/engine/bin/async-stacks.mjs'
+  const command = script === 'record' ? [engine, 'record'] : script === 'async-stacks' ? [engine] : ['--import', 'tsx', `scripts/${script}.ts`]
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...command, ...args], {
       cwd: REPO_ROOT,
@@ -139,6 +140,44 @@ describe('npm run record: demos that fail before they run', () => {
         expect(text, file).not.toContain(REPO_ROOT)
       }
     }
+  })
+})
+
+describe('async-stacks: the engine as a command on any folder', () => {
+  it('records another project\'s demos into its own recordings/, and --check holds it to them', async () => {
+    const root = scratchDir('cli-project-')
+    mkdirSync(join(root, 'demos'))
+    writeFileSync(join(root, 'demos', 'hello.py'), 'def greet():\n    raise KeyError("nobody home")\n\ngreet()\n')
+    const recorded = await run('record', ['--root', root])
+    expect(recorded.status, recorded.stderr).toBe(0)
+    expect(recorded.stderr).toMatch(/✓ hello · CPython [\d.]+ → .*recordings\/hello\/cpython-[\d.]+\.json: KeyError: 'nobody home'/)
+    const manifest = JSON.parse(readFileSync(join(root, 'recordings', 'manifest.json'), 'utf8')) as { demo: string, file: string }[]
+    expect(manifest.map(entry => entry.demo)).toEqual(['hello'])
+    const file = join(root, manifest[0]!.file)
+    const text = readFileSync(file, 'utf8')
+    expect(JSON.parse(text).demo.file).toBe('demos/hello.py')
+    expect(text).not.toContain(root) // the project's folder is lost, as the talk's is
+    expect(existsSync(join(REPO_ROOT, 'recordings', 'hello'))).toBe(false)
+
+    const checked = await run('record', ['--check', '--root', root])
+    expect(checked.status, checked.stderr).toBe(0)
+    expect(checked.stdout + checked.stderr).toMatch(/all 1 recordings agree/)
+    // Evidence altered: the check fails, naming the demo.
+    writeFileSync(file, text.replace('nobody home', 'somebody home'))
+    const altered = await run('record', ['--check', '--root', root])
+    expect(altered.status).toBe(1)
+    expect(altered.stdout + altered.stderr).toMatch(/hello/)
+  })
+
+  it('an unknown command or none: the commands listed, exit 2', async () => {
+    const unknown = await run('async-stacks', ['recrod'])
+    expect(unknown.status).toBe(2)
+    expect(unknown.stderr).toMatch(/^async-stacks: unknown command "recrod"\nusage: async-stacks <command>/)
+    expect(unknown.stderr).toMatch(/ {2}record {4}/)
+    expect((await run('async-stacks', [])).status).toBe(2)
+    const help = await run('async-stacks', ['--help'])
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/record[\s\S]*runtimes[\s\S]*schema/)
   })
 })
 

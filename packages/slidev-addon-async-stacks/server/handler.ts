@@ -14,6 +14,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Demo } from 'async-stacks-engine/demos'
+import { dirname } from 'node:path'
 import { engineConfig } from 'async-stacks-engine/config'
 import { listDemos, type DemoProblem } from 'async-stacks-engine/demos'
 import type { RecordOptions } from 'async-stacks-engine/adapter'
@@ -29,7 +30,7 @@ export interface Engine {
   recordDemo: (demo: Demo, options: Omit<RecordOptions, 'demo' | 'runtime'>) => Promise<Recording>
   defaultRuntime: (demo: Demo) => Promise<RuntimeInfo>
   /** The newest CPython >= 3.14 here (the one with `python -m asyncio pstree`), or null. */
-  pstreeRuntime?: () => Promise<RuntimeInfo | null>
+  pstreeRuntime?: (runtimesDir?: string) => Promise<RuntimeInfo | null>
 }
 
 export interface LiveHandlerOptions extends Omit<RunManagerOptions, 'record'> {
@@ -125,6 +126,8 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null
 
 export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler {
   const demosDir = options.demosDir ?? engineConfig().demosDir
+  // The deck's own runtimes folder: the demos folder's parent's .runtimes/ (engine/config.ts).
+  const { runtimesDir } = engineConfig({ root: dirname(demosDir) })
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const base = (options.base ?? '/').replace(/\/?$/, '/')
   const loadEngine = options.loadEngine ?? defaultLoadEngine
@@ -159,7 +162,7 @@ export function createLiveHandler(options: LiveHandlerOptions = {}): LiveHandler
     if (!loaded.pstreeRuntime)
       return missing('this engine cannot look at a run from outside')
     if (!pstreeFound || Date.now() - pstreeFound.at > 30_000)
-      pstreeFound = { at: Date.now(), runtime: loaded.pstreeRuntime().catch(() => null) }
+      pstreeFound = { at: Date.now(), runtime: loaded.pstreeRuntime(runtimesDir).catch(() => null) }
     const runtime = await pstreeFound.runtime
     if (runtime)
       pstreeFound.at = Infinity
