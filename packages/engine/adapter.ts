@@ -29,7 +29,7 @@ export interface RecordOptions {
 export interface PlainCommand {
   command: string
   args: string[]
-  /** What a user would type, repo-relative: `python3 demos/sync.py`. */
+  /** What a user would type, project-relative: `python3 demos/sync.py`. */
   display: string[]
 }
 

@@ -7,9 +7,9 @@
  *   Python traceback, whatever order the runtime printed them in.
  * - Times are milliseconds of the program's own time since it started: time spent
  *   inside the tracer or paused in the debugger is taken out.
- * - Paths of the demo are repo-relative (`demos/async_loop.py`); other paths are as
+ * - Paths of the demo are project-relative (`demos/async_loop.py`); other paths are as
  *   the runtime gave them, except that no path of the recording machine is kept: the
- *   project's own are repo-relative and those under the home folder start with `~/`
+ *   project's own are project-relative and those under the home folder start with `~/`
  *   (engine/portable.ts `portablePaths`; `npm run record` refuses to write one that is left).
  */
 import { z } from 'zod'
@@ -26,7 +26,7 @@ export type Language = z.infer<typeof LanguageSchema>
 export const FrameSchema = z.object({
   /** Function name as the runtime names it (`<module>`, `blow_up`, `blowUp`, `bar::{{closure}}`). */
   function: z.string(),
-  /** File as the runtime gave it; the demo itself is repo-relative. */
+  /** File as the runtime gave it; the demo itself is project-relative. */
   file: z.string(),
   line: z.number().int().nullable(),
   /** 1-based column, where the runtime gives one. */
@@ -98,7 +98,7 @@ export const StepSchema = z.object({
   kind: StepKindSchema,
   /** Program time in ms (tracer / debugger time removed). */
   atMs: z.number(),
-  /** Where the program is: repo-relative for the demo. */
+  /** Where the program is: project-relative for the demo. */
   file: z.string(),
   line: z.number().int().nullable(),
   /** The function the step is in (the innermost frame's name). */
@@ -175,7 +175,7 @@ export const RecordingSchema = z.object({
     source: z.string(),
   }),
   runtime: RuntimeInfoSchema,
-  /** The plain command a user would type, repo-relative (`python3 demos/async_loop.py`). */
+  /** The plain command a user would type, project-relative (`python3 demos/async_loop.py`). */
   command: z.array(z.string()),
   recordedAt: z.string(),
   run: z.object({

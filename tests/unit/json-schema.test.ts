@@ -1,5 +1,5 @@
 /**
- * docs/schema/ holds the JSON Schemas generated from the zod schemas (scripts/json-schema.ts):
+ * packages/engine/docs/schema/ holds the JSON Schemas generated from the zod schemas (packages/engine/cli/json-schema.ts):
  * they must be what the zod schemas say today.
  */
 import { readFileSync } from 'node:fs'

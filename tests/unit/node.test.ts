@@ -102,7 +102,7 @@ describe('demos/async.mjs', () => {
     expect(tb.frames.at(-1)!.source).toBe('throw new Error("nested error in async code");')
     expect(tb.text).toMatch(/^demos\/async\.mjs:7\n {2}throw new Error\("nested error in async code"\);\n/)
     expect(tb.text).toContain('    at async foo (demos/async.mjs:17:3)')
-    // Every file field repo-relative (the program's own output is kept as printed).
+    // Every file field project-relative (the program's own output is kept as printed).
     expect(JSON.stringify({ ...recording, runtime: null, run: null })).not.toContain(REPO_ROOT)
   })
 

@@ -1,6 +1,6 @@
 /**
  * CPython 3.14: how `npm run runtimes` finds Debian's archive in the machine's apt sources
- * (scripts/lib/debian-cpython.ts), and, with a 3.14 on this machine (found like any other:
+ * (packages/engine/python/debian-cpython.ts), and, with a 3.14 on this machine (found like any other:
  * PATH, pyenv, uv, `.runtimes/python-3.14`), that it runs demos and the programs they start:
  * `sys.executable`, a subprocess of it, `python -m asyncio pstree` from outside.
  */

@@ -108,7 +108,7 @@ export const CHAIN_LABEL = 'debugger async stack (DevTools)'
 
 export interface StepContext {
   script: (scriptId: string) => ScriptInfo | undefined
-  /** The repo-relative file for a script URL (the demo), other URLs unchanged. */
+  /** The project-relative file for a script URL (the demo), other URLs unchanged. */
   relativize: (url: string) => string
   /** The trimmed source line of a script by URL, where known. */
   sourceLine?: (url: string, line: number | null) => string | null

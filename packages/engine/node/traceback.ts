@@ -152,7 +152,7 @@ export function isUserFile(file: string): boolean {
   return false
 }
 
-/** Printed frames as schema frames; `resolve` gives the repo-relative file and the source line. */
+/** Printed frames as schema frames; `resolve` gives the project-relative file and the source line. */
 export function toFrames(printed: PrintedFrame[], resolve: (file: string, line: number | null) => { file: string, source: string | null }): Frame[] {
   return printed.map((frame) => {
     const { file, source } = resolve(frame.file, frame.line)

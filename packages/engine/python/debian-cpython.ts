@@ -130,7 +130,7 @@ export function unstableSources(source: AptSource): string {
 export function wrapperScript(arch: { triplet: string, loader: string }): string {
   return [
     '#!/bin/sh',
-    `# CPython ${SERIES} from Debian unstable, put here by \`npm run runtimes\` (scripts/lib/debian-cpython.ts).`,
+    `# CPython ${SERIES} from Debian unstable, put here by \`npm run runtimes\` (async-stacks-engine, python/debian-cpython.ts).`,
     '# Started through its own C library\'s loader; sys.executable is this script.',
     'case $0 in */*) bin=${0%/*} ;; *) bin=. ;; esac',
     'root=$bin/..',
