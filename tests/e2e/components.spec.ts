@@ -9,6 +9,7 @@ import { readManifest, readManifestRecording } from 'async-stacks-engine/recordi
 import { DEV_PORT } from '../../playwright.config'
 import { loadDeck } from '../support/deck'
 import { inkRatio, overflowOf, position } from '../support/slides'
+import { expectTimelineWalk } from '../support/timeline'
 
 function defaultRecording(demo: string) {
   return readManifestRecording(findEntry(readManifest(), demo))
@@ -26,19 +27,7 @@ for (const demo of ['async_loop', 'async']) {
     await expect(root).toBeVisible()
     await expect.poll(async () => (await position(page)).total).toBe(steps.length - 1)
 
-    for (const [i, step] of steps.entries()) {
-      await expect(root).toHaveAttribute('data-step', String(i))
-      await expect(root).toHaveAttribute('data-kind', step.kind)
-      if (step.file === recording.demo.file && step.line !== null)
-        await expect(root.locator('.row.current')).toHaveAttribute('data-line', String(step.line))
-      // A popped frame is still leaving (its transition) for a moment: it is no longer on the stack.
-      const shown = (pane: string) => root.locator(`.${pane} .frame:not(.stack-leave-active)`).evaluateAll(frames => frames.flatMap(f =>
-        f.getAttribute('data-function') ?? JSON.parse(f.getAttribute('data-functions') ?? '[]') as string[]))
-      expect(await shown('physical'), `step ${i}: thread stack`).toEqual(step.physicalStack.map(f => f.function).reverse())
-      const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
-      expect(await shown('logical'), `step ${i}: async stack`).toEqual((chain?.frames ?? []).map(f => f.function).reverse())
-      await page.keyboard.press('ArrowRight')
-    }
+    await expectTimelineWalk(page, root, recording, steps)
     // Back with the usual key: the previous step again.
     await page.goto(`http://localhost:${DEV_PORT}/${slide!.no}?clicks=2`)
     await expect(root).toHaveAttribute('data-step', '2')

@@ -14,6 +14,7 @@ import { readManifest, readManifestRecording } from 'async-stacks-engine/recordi
 import { EXAMPLE_DEV_PORT, EXAMPLE_STATIC_PORT } from '../../playwright.config'
 import { isLocalUrl, ROOT } from '../support/deck'
 import { position } from '../support/slides'
+import { expectTimelineWalk } from '../support/timeline'
 
 const EXAMPLE = engineConfig({ root: join(ROOT, 'examples/minimal') })
 const recordingOf = (demo: string) => readManifestRecording(findEntry(readManifest(EXAMPLE.recordingsDir), demo), EXAMPLE.recordingsDir)
@@ -44,18 +45,7 @@ test('the step timeline walks the example\'s own recording, line and both stacks
   const root = page.locator('.slidev-page-3 .stack-timeline')
   await expect(root).toBeVisible()
   await expect.poll(async () => (await position(page)).total).toBe(steps.length - 1)
-  for (const [i, step] of steps.entries()) {
-    await expect(root).toHaveAttribute('data-step', String(i))
-    await expect(root).toHaveAttribute('data-kind', step.kind)
-    if (step.file === recording.demo.file && step.line !== null)
-      await expect(root.locator('.row.current')).toHaveAttribute('data-line', String(step.line))
-    const shown = (pane: string) => root.locator(`.${pane} .frame:not(.stack-leave-active)`).evaluateAll(frames => frames.flatMap(f =>
-      f.getAttribute('data-function') ?? JSON.parse(f.getAttribute('data-functions') ?? '[]') as string[]))
-    expect(await shown('physical'), `step ${i}: thread stack`).toEqual(step.physicalStack.map(f => f.function).reverse())
-    const chain = step.asyncChains?.find(c => c.current) ?? step.asyncChains?.[0]
-    expect(await shown('logical'), `step ${i}: await chain`).toEqual((chain?.frames ?? []).map(f => f.function).reverse())
-    await page.keyboard.press('ArrowRight')
-  }
+  await expectTimelineWalk(page, root, recording, steps)
   // The traceback walk of the same demo, at its last frame: parse's raise, as printed.
   const frames = recording.traceback!.frames.length
   await page.goto(`http://localhost:${EXAMPLE_DEV_PORT}/2?clicks=${frames}`)
