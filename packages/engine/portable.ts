@@ -4,7 +4,7 @@
  * rewritten as it is streamed.
  */
 import { homedir } from 'node:os'
-import { dirname } from 'node:path'
+import { dirname, relative, isAbsolute } from 'node:path'
 import type { Demo } from './demos'
 import type { OutputChunk, Recording } from './schema'
 
@@ -14,11 +14,14 @@ type DemoPaths = Pick<Demo, 'absPath' | 'file' | 'root'>
  * The one place paths are rewritten: what of this machine's paths a recording may not
  * keep, and what each becomes. In order: the demo's own path (and its file:// URL) → its
  * project-relative path (`demos/sync.py`); anything else in the demo's folder → `demos/…`;
- * in the project (the demo's root) → project-relative; under the home folder → `~/…`.
+ * in the project (the demo's root) → project-relative; in the folder the engine was started
+ * in (a deck's checkout, whose `.runtimes/` may hold the runtime) → relative to it, unless that
+ * folder holds the home folder; under the home folder → `~/…`.
  */
 export function pathRewrites(demo: DemoPaths): [from: string, to: string][] {
   // Asked for every string of every step: made once per demo.
-  const key = `${demo.absPath}\0${demo.file}\0${demo.root}`
+  const cwd = process.cwd()
+  const key = `${demo.absPath}\0${demo.file}\0${demo.root}\0${cwd}`
   const known = rewriteRules.get(key)
   if (known)
     return known
@@ -29,6 +32,7 @@ export function pathRewrites(demo: DemoPaths): [from: string, to: string][] {
   const folders: [string, string][] = [
     [dirname(demo.absPath), dirname(demo.file)],
     [demo.root, ''],
+    ...(holds(cwd, homedir()) ? [] : [[cwd, ''] as [string, string]]),
     [homedir(), '~'],
   ]
   for (const [folder, to] of folders) {
@@ -42,6 +46,12 @@ export function pathRewrites(demo: DemoPaths): [from: string, to: string][] {
 }
 
 const rewriteRules = new Map<string, [string, string][]>()
+
+/** `folder` is `path` or one of its ancestors. */
+function holds(folder: string, path: string): boolean {
+  const rel = relative(folder, path)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
 
 /** Rewrite the paths of this machine in a text (output, a frame's file, a note) so a recording is the same on every machine. */
 export function portablePaths(text: string, demo: DemoPaths): string {
