@@ -4,7 +4,7 @@ import vue from 'eslint-plugin-vue'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/node_modules', '**/dist', '.test-dist', 'exports', 'test-results', 'playwright-report', '.runtimes', '**/recordings', '**/.slidev', '**/demos', '.test-decks'] },
+  { ignores: ['**/node_modules', '**/dist', '**/.test-dist', 'exports', 'test-results', 'playwright-report', '.runtimes', '**/recordings', '**/.slidev', '**/demos', '.test-decks'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
