@@ -201,19 +201,12 @@ function runSummary(recording: Recording): string {
   ].join(' · ')
 }
 
-/** The exception and the parsed frames, outermost first whatever order the runtime printed. */
-function frames(recording: Recording): string {
-  const { exception, frames } = recording.traceback!
-  const rows = frames.map((frame) => {
-    const where = [frame.file, frame.line, frame.column].filter(part => part !== null && part !== '').join(':')
-    const marks = [frame.isAsync && 'async', !frame.isUser && 'runtime'].filter(Boolean).join(', ')
-    return `<tr class="${frame.isUser ? 'user' : 'internal'}"><td class="fn">${escapeHtml(frame.function)}</td><td class="where">${escapeHtml(where)}</td><td class="marks">${marks}</td></tr>`
-  }).join('')
-  return `<h3>Exception and frames, outermost first</h3>
-    <p class="exception"><code>${escapeHtml(`${exception.type}: ${exception.message}`)}</code></p>
-    ${frames.length ? `<table class="frames">${rows}</table>` : ''}`
-}
-
+/**
+ * One demo in the appendix: its whole program and what the runtime printed (the traceback,
+ * or the output of a run that ended without one), verbatim. The appendix is set in two
+ * columns and runs on from demo to demo; the parsed frames are not repeated beside the
+ * traceback that holds them.
+ */
 function demoSection(demo: DeckDemo, index: number): string {
   const lines = demo.source.replace(/\n$/, '').split('\n')
   const program = lines.map((line, i) => `<div class="line"><span class="ln">${i + 1}</span><span class="src">${escapeHtml(line)}</span></div>`).join('')
@@ -222,16 +215,24 @@ function demoSection(demo: DeckDemo, index: number): string {
   if (!recording)
     trace = `<p class="none">No recording of this demo yet: run <code>npm run record -- ${escapeHtml(demo.name)}</code>.</p>`
   else if (recording.traceback)
-    trace = `<h3>Traceback, verbatim</h3><pre class="traceback">${escapeHtml(recording.traceback.text.replace(/\n$/, ''))}</pre>${frames(recording)}`
+    trace = `<h3>Traceback, verbatim</h3><pre class="traceback">${escapeHtml(recording.traceback.text.replace(/\n$/, ''))}</pre>
+      <p class="exception">Uncaught: <code>${escapeHtml(`${recording.traceback.exception.type}: ${recording.traceback.exception.message}`)}</code></p>`
   else
-    trace = `<h3>Output (the program ended without an uncaught error)</h3><pre class="traceback">${escapeHtml(recording.run.output.map(chunk => chunk.text).join('').replace(/\n$/, ''))}</pre>`
-  return `<section class="demo" id="demo-${index + 1}">
-    ${index === 0 ? '<div class="kicker">Appendix: the programs and their tracebacks</div>' : ''}
+    trace = `<h3>Output, verbatim (no uncaught error)</h3><pre class="traceback">${escapeHtml(recording.run.output.map(chunk => chunk.text).join('').replace(/\n$/, ''))}</pre>`
+  return `<article class="demo" id="demo-${index + 1}">
     <h2><span class="no">A.${index + 1}</span> ${escapeHtml(demo.name)} <code class="file">${escapeHtml(demo.file)}</code></h2>
     ${recording ? `<p class="meta">${runSummary(recording)}</p>` : ''}
-    <h3>Program</h3>
     <div class="program">${program}</div>
     ${trace}
+  </article>`
+}
+
+function appendix(deck: Deck): string {
+  if (!deck.demos.length)
+    return ''
+  return `<section class="appendix">
+    <div class="kicker">Appendix: the programs and their tracebacks</div>
+    <div class="demos">${deck.demos.map(demoSection).join('\n')}</div>
   </section>`
 }
 
@@ -435,8 +436,6 @@ code { font-size: 0.92em; }
 h1, h2, h3 { line-height: 1.2; }
 .kicker { font-size: 9pt; font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase; color: #0072b2; }
 section + section { break-before: page; }
-/* The appendix runs on: each demo after the one before, not on a page of its own. */
-section.demo + section.demo { break-before: auto; margin-top: 20pt; padding-top: 10pt; border-top: 0.75pt solid #ccc; }
 
 .cover { padding-top: 120pt; }
 .cover h1 { font-size: 34pt; margin: 6pt 0 10pt; }
@@ -481,31 +480,32 @@ section.demo + section.demo { break-before: auto; margin-top: 20pt; padding-top:
 .notes a { color: inherit; }
 .no-notes { color: #888; font-style: italic; }
 
-.demo h2 { font-size: 15pt; margin: 4pt 0 4pt; break-after: avoid; }
-.demo h3, .demo .meta, .demo .kicker { break-after: avoid; }
-.demo h2 .no { color: #0072b2; margin-right: 4pt; }
-.demo h2 .file { font-size: 9pt; font-weight: 400; color: #555; margin-left: 6pt; }
-.demo .meta { font-size: 8.5pt; color: #555; margin: 0 0 8pt; }
-.demo h3 { font-size: 10pt; margin: 12pt 0 4pt; }
-.program { font-size: 8pt; line-height: 1.4; border-left: 2pt solid #ddd; padding-left: 6pt; }
+/* The appendix: two columns, running on from demo to demo; monospace at 7.5 pt. */
+.appendix .kicker { margin-bottom: 4pt; }
+.demos { columns: 2; column-gap: 16pt; column-rule: 0.5pt solid #ddd; column-fill: auto; }
+.demo + .demo { margin-top: 9pt; padding-top: 5pt; border-top: 0.75pt solid #ccc; }
+.demo h2 { font-size: 10.5pt; margin: 0 0 1pt; break-after: avoid; }
+.demo h3, .demo .meta { break-after: avoid; }
+.demo h2 .no { color: #0072b2; margin-right: 3pt; }
+.demo h2 .file { font-size: 8pt; font-weight: 400; color: #555; margin-left: 4pt; }
+.demo .meta { font-size: 7.5pt; line-height: 1.3; color: #555; margin: 0 0 3pt; }
+.demo .meta code { font-size: 1em; }
+.demo h3 { font-size: 8pt; margin: 4pt 0 2pt; color: #444; }
+.program, .traceback { font-size: 7.5pt; line-height: 1.3; }
+.program { border-left: 1.5pt solid #ddd; padding-left: 3pt; }
 .program .line { display: flex; break-inside: avoid; }
-.program .ln { flex: none; width: 2.6em; color: #999; text-align: right; padding-right: 0.9em; }
+.program .ln { flex: none; width: 2.2em; color: #767676; text-align: right; padding-right: 0.6em; }
 .program .src { white-space: pre-wrap; overflow-wrap: anywhere; min-width: 0; }
-.exception { margin: 0 0 4pt; font-size: 8.5pt; }
-.frames { border-collapse: collapse; font-size: 7.6pt; width: 100%; }
-.frames td { padding: 1pt 8pt 1pt 0; vertical-align: top; border-bottom: 0.5pt solid #eee; }
-.frames .fn { font-family: 'Fira Code', monospace; font-variant-ligatures: none; font-feature-settings: "calt" 0, "liga" 0; overflow-wrap: anywhere; }
-.frames .where { color: #555; overflow-wrap: anywhere; }
-.frames .marks { color: #888; white-space: nowrap; }
-.frames .internal .fn { color: #777; }
-.traceback { font-size: 7.6pt; line-height: 1.35; margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 6pt; border-radius: 3pt; }
+.exception { margin: 2pt 0 0; font-size: 7.5pt; line-height: 1.3; color: #444; overflow-wrap: anywhere; }
+.exception code { font-size: 1em; }
+.traceback { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 3pt 4pt; border-radius: 2pt; }
 </style>
 </head>
 <body>
 ${cover(deck, layout.perPage, date)}
 ${contents(deck, pages)}
 ${slidesSection(deck, layout, plan)}
-${deck.demos.map(demoSection).join('\n')}
+${appendix(deck)}
 </body>
 </html>`
 }

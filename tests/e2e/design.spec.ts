@@ -129,3 +129,27 @@ test('every slide at its first and last click: nothing cut, nothing under 14 px,
   expect(contrast, 'color-contrast (axe-core, WCAG AA)').toEqual([])
   expect(minFont).toBeGreaterThanOrEqual(MIN_FONT_PX)
 })
+
+test('content slides carry their section\'s colour: a band in the flavour of the last section slide before them', async ({ page }) => {
+  test.setTimeout(300_000)
+  const slides = await loadDeck()
+  let section: string | null = null
+  const seen = new Set<string>()
+  for (const slide of slides) {
+    if (slide.layout === 'section')
+      section = /\bflavor-(\w+)/.exec(slide.class)?.[1] ?? null
+    const expected = ['cover', 'section', 'end'].includes(slide.layout) ? null : section
+    await page.goto(`http://localhost:${DEV_PORT}/${slide.no}`)
+    await page.locator(`.slidev-page-${slide.no}`).waitFor()
+    const band = page.locator(`.slidev-page-${slide.no} .deck-section-band`)
+    if (expected === null) {
+      await expect(band, `slide ${slide.no} "${slide.title}": no band`).toHaveCount(0)
+      continue
+    }
+    await expect(band, `slide ${slide.no} "${slide.title}": the ${expected} band`).toHaveAttribute('data-flavor', expected)
+    const box = await band.boundingBox()
+    expect(box && box.width >= 4 && box.height > 600, `slide ${slide.no}: the band runs down the left edge`).toBe(true)
+    seen.add(expected)
+  }
+  expect([...seen].sort(), 'every flavour has content slides').toEqual(['asyncio', 'js', 'mixed', 'rust', 'sync'])
+})

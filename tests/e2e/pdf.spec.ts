@@ -188,6 +188,16 @@ async function checkHandout(path: string, perPage: 1 | 2 | 3 | 6, paper: keyof t
     expect(slidePages.some(index => graphics.get(index + 1)!.forms.some(form => form.x0 > graphics.get(index + 1)!.width / 2)), 'a slide in the right column').toBe(true)
   }
 
+  // The appendix: two columns (text on both sides of the middle on each of its pages but the
+  // last), nothing under 7.5 pt (as Chromium writes it: 7.495).
+  for (let index = appendix; index < pdf.pages.length; index++) {
+    const page = graphics.get(index + 1)!
+    const own = page.text.filter(item => item.y > HANDOUT_MARGIN.bottom && item.str.trim())
+    expect(Math.min(...own.map(item => item.size)), `appendix page ${index + 1}: smallest text`).toBeGreaterThan(7.45)
+    if (index < pdf.pages.length - 1)
+      expect(own.some(item => item.x > page.width / 2) && own.some(item => item.x < page.width / 2 - 20), `appendix page ${index + 1}: two columns`).toBe(true)
+  }
+
   // Every slide's speaker notes, whole, on the page that holds the slide.
   for (const slide of slides) {
     const entry = pdf.outlineEntries.find(e => e.depth === 1 && e.title.startsWith(`${slide.no}. `))!
@@ -302,14 +312,18 @@ test('handout.pdf: every demo\'s whole program and verbatim traceback in the app
     for (const line of traceback.text.split('\n'))
       expect(text, `traceback of ${recording.demo.name}`).toContain(squeeze(line))
     expect(text, `exception of ${recording.demo.name}`).toContain(squeeze(`${traceback.exception.type}: ${traceback.exception.message}`))
+    // The parsed frames are not listed again: each is in the verbatim traceback; the exception is, as parsed, under it.
+    // (V8 prints an anonymous function by its location alone: `at demos/x.mjs:7:11`.)
     for (const frame of traceback.frames)
-      expect(text, `frame ${frame.function} of ${recording.demo.name}`).toContain(squeeze(frame.function))
+      expect(text, `frame ${frame.function} of ${recording.demo.name}`).toContain(squeeze(frame.function === '(anonymous)' ? `${frame.file}:${frame.line}` : frame.function))
   }
 })
 
 test('handout.pdf: two slides a page on A4 by default, notes under each, no page more than half empty but a section\'s last', async () => {
   const { pages, slidePages } = await checkHandout(join(EXPORTS, 'handout.pdf'), 2, 'a4')
   test.info().annotations.push({ type: 'pages', description: `handout.pdf: ${pages} pages, ${slidePages} of them slides` })
+  // About half the 65 pages it had with one slide a page and a page a demo (33 with 43 slides and 22 demos).
+  expect(pages, 'handout pages at two slides a page').toBeLessThanOrEqual(34)
 })
 
 test('handout.pdf: --per-page 3 on Letter, 6 and 1 (landscape) a page', async () => {

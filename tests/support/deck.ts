@@ -12,13 +12,16 @@ export interface DeckSlide {
   note: string
   /** The slide's markdown, without its frontmatter and notes. */
   content: string
+  /** Its frontmatter's `layout` and `class` ('' when not set). */
+  layout: string
+  class: string
 }
 
 export async function loadDeck(): Promise<DeckSlide[]> {
   const data = await load({ roots: [ROOT], userRoot: ROOT }, join(ROOT, 'slides.md'))
   return data.slides
     .filter(slide => !slide.frontmatter.disabled && !slide.frontmatter.hide)
-    .map((slide, i) => ({ no: i + 1, title: plainText(slide.title ?? ''), note: (slide.note ?? '').trim(), content: slide.content ?? '' }))
+    .map((slide, i) => ({ no: i + 1, title: plainText(slide.title ?? ''), note: (slide.note ?? '').trim(), content: slide.content ?? '', layout: String(slide.frontmatter.layout ?? ''), class: String(slide.frontmatter.class ?? '') }))
 }
 
 /** A markdown title as the slide shows it: `asyncio.run` → asyncio.run. */
